@@ -1,0 +1,73 @@
+package dev.relay.api;
+
+import java.util.List;
+import java.util.Set;
+
+/**
+ * A durable queue of tasks, one logical queue per lane.
+ *
+ * <p>{@link #offer(Task) offer} puts a task in its lane's queue; {@link #poll(String, int) poll} hands out
+ * {@link Lease}s. Every lease ends in exactly one of {@link Lease#complete() complete},
+ * {@link Lease#retry(java.time.Duration, String) retry after a delay}, {@link Lease#deadLetter(String)
+ * dead-letter} or {@link Lease#release() release}; a lease its holder loses (crash, timeout, rebalance) comes
+ * back with its attempt counted. Delivery is at least once: a task may be handed out again after a crash, so
+ * sinks are idempotent on {@link Task#id()}.
+ *
+ * <p>{@code poll} never blocks waiting for tasks: the engine calls it from its single control thread and
+ * learns that tasks may be available through the {@linkplain #setAvailabilityListener listener} or by polling
+ * again later. Implementations are threadsafe: {@code offer} may be called from any thread, concurrently
+ * with {@code poll} and with lease endings.
+ */
+public interface TaskQueue extends AutoCloseable {
+
+    /**
+     * Adds a task to the queue of {@link Task#lane() its lane}. When this returns, the task is durable as far
+     * as the backend promises (the Kafka backend: acknowledged by all in-sync replicas).
+     *
+     * @param task the task
+     * @throws QueueException if the task could not be stored; it was then not accepted
+     * @throws IllegalArgumentException if the lane is unknown to a backend that requires known lanes
+     */
+    void offer(Task task);
+
+    /**
+     * Declares the lanes this consumer serves. The engine calls it before polling and whenever lanes are
+     * added or removed. Backends that create resources per lane (topics) may do so here.
+     *
+     * @param lanes the lane names
+     */
+    void subscribe(Set<String> lanes);
+
+    /**
+     * Hands out up to {@code max} leases of ready tasks of one lane, oldest first as far as the backend
+     * orders. Never blocks waiting for tasks.
+     *
+     * @param lane the lane
+     * @param max at least 1
+     * @return the leases, possibly none
+     */
+    List<Lease> poll(String lane, int max);
+
+    /**
+     * How many tasks of the lane wait: ready, delayed for a retry, and not yet fetched (lag). An estimate
+     * where the backend cannot count exactly.
+     *
+     * @param lane the lane
+     * @return the count, or -1 if unknown
+     */
+    long backlog(String lane);
+
+    /**
+     * Sets the listener called when tasks of some lane may have become available (a task offered, a retry
+     * due, a lease expired, records fetched). It may be called from any thread and must return quickly; the
+     * engine uses it to schedule a poll. A backend that cannot detect availability never calls it, and the
+     * engine then polls periodically.
+     *
+     * @param listener the listener, or {@code null} to remove it
+     */
+    void setAvailabilityListener(Runnable listener);
+
+    /** Releases resources. Leases not yet ended come back to the queue (no attempt counted where the backend can tell). */
+    @Override
+    void close();
+}
