@@ -1,0 +1,4 @@
+/**
+ * The fair scheduler and the relay engine.
+ */
+package dev.relay.core;

@@ -1,0 +1,48 @@
+package dev.relay.testkit;
+
+import dev.relay.api.TaskQueue;
+import dev.relay.inmemory.DeadLetter;
+import dev.relay.inmemory.InMemoryTaskQueue;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/** The in-memory backend passes the contract on a virtual clock. */
+class InMemoryTaskQueueContractTest extends TaskQueueContractTest {
+
+    private static final Duration LEASE_TIMEOUT = Duration.ofMinutes(5);
+    private final VirtualClock clock = new VirtualClock(Instant.parse("2024-03-14T00:00:00Z"));
+
+    @Override
+    protected TaskQueue createQueue() {
+        TaskQueue q = InMemoryTaskQueue.builder().clock(clock).leaseTimeout(LEASE_TIMEOUT).build();
+        q.subscribe(LANES);
+        return q;
+    }
+
+    @Override
+    protected void advance(Duration d) {
+        clock.advance(d);
+    }
+
+    @Override
+    protected TaskQueue crashAndRestart(TaskQueue crashed) {
+        clock.advance(LEASE_TIMEOUT.plusSeconds(1)); // the dead holder's leases time out
+        return crashed;
+    }
+
+    @Override
+    protected Map<String, String> deadLetters(TaskQueue q, String lane) {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (DeadLetter d : ((InMemoryTaskQueue) q).deadLetters(lane)) {
+            out.put(d.task().id(), d.reason());
+        }
+        return out;
+    }
+
+    @Override
+    protected Duration patience() {
+        return Duration.ofMillis(100);
+    }
+}
