@@ -1,0 +1,31 @@
+package dev.relay.core;
+
+import java.time.Duration;
+
+/**
+ * A lane's figures at one moment. Immutable and threadsafe.
+ *
+ * @param name the lane
+ * @param state its run state
+ * @param weight its weight
+ * @param backlog tasks waiting in the queue (ready, delayed, not yet fetched) plus those buffered by the engine;
+ *     -1 if the backend cannot tell
+ * @param buffered leases held by the engine waiting for a permit
+ * @param inFlight tasks running
+ * @param oldestWaiting how long the oldest buffered task has been ready
+ * @param started tasks started
+ * @param completed tasks completed (sink committed, lease completed)
+ * @param retried failed attempts sent back for a retry
+ * @param deadLettered tasks dead-lettered
+ * @param leasesLost completions the backend refused because the lease was lost (the task repeats)
+ * @param rows rows written
+ * @param waitP50 median wait from ready to start, over the whole run (log-bucket precision, ±10 %)
+ * @param waitP99 99th percentile wait
+ * @param waitMax longest wait
+ * @param sourceTime total time the lane's tasks held source permits
+ * @param cost total cost charged to the lane, in the relay's {@link CostMeasure}
+ */
+public record LaneSnapshot(String name, LaneState state, int weight, long backlog, int buffered, int inFlight,
+        Duration oldestWaiting, long started, long completed, long retried, long deadLettered, long leasesLost, long rows,
+        Duration waitP50, Duration waitP99, Duration waitMax, Duration sourceTime, long cost) {
+}

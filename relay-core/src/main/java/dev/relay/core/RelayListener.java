@@ -1,0 +1,57 @@
+package dev.relay.core;
+
+import dev.relay.api.Task;
+import java.time.Duration;
+import java.time.Instant;
+
+/**
+ * Observes a {@link Relay}'s decisions, for reports, simulations and tests. Every method has an empty default.
+ *
+ * <p>Methods are called on the engine's control thread, one at a time, and must return quickly and not call
+ * back into the relay synchronously.
+ */
+public interface RelayListener {
+
+    /**
+     * A task got a source permit and was handed to a worker.
+     *
+     * @param task the task
+     * @param at when
+     * @param waited from the task becoming ready in its queue until now
+     * @param permitsInUse permits in use after this start
+     */
+    default void started(Task task, Instant at, Duration waited, int permitsInUse) {
+    }
+
+    /**
+     * A task's sink committed and its lease was completed.
+     *
+     * @param task the task
+     * @param at when
+     * @param service from start to completion
+     * @param rows rows written
+     */
+    default void completed(Task task, Instant at, Duration service, long rows) {
+    }
+
+    /**
+     * A task failed and will be retried after a delay.
+     *
+     * @param task the task, with the attempt that failed
+     * @param at when
+     * @param delay the backoff before the next attempt
+     * @param error what failed
+     */
+    default void retried(Task task, Instant at, Duration delay, Throwable error) {
+    }
+
+    /**
+     * A task was dead-lettered.
+     *
+     * @param task the task
+     * @param at when
+     * @param reason why
+     */
+    default void deadLettered(Task task, Instant at, String reason) {
+    }
+}

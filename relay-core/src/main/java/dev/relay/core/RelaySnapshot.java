@@ -1,0 +1,35 @@
+package dev.relay.core;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A relay's figures at one moment. Immutable and threadsafe.
+ *
+ * @param at when it was taken
+ * @param permits the source permits {@code P}
+ * @param permitsInUse permits held now
+ * @param maxPermitsInUse the most permits ever held at once (never more than {@code P})
+ * @param lanes the lanes' figures, in the order they were added
+ */
+public record RelaySnapshot(Instant at, int permits, int permitsInUse, int maxPermitsInUse, List<LaneSnapshot> lanes) {
+
+    /**
+     * @param name a lane name
+     * @return that lane's figures
+     */
+    public Optional<LaneSnapshot> lane(String name) {
+        return lanes.stream().filter(l -> l.name().equals(name)).findFirst();
+    }
+
+    /** @return tasks completed over all lanes */
+    public long completed() {
+        return lanes.stream().mapToLong(LaneSnapshot::completed).sum();
+    }
+
+    /** @return tasks in flight over all lanes */
+    public int inFlight() {
+        return lanes.stream().mapToInt(LaneSnapshot::inFlight).sum();
+    }
+}
