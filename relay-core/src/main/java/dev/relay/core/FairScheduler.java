@@ -61,7 +61,9 @@ import java.util.Objects;
  * {@code S_j = ⌈Q_j / m_j⌉ · C_j} bound what lane j can start in one visit, where {@code m_j} is the
  * smallest cost estimate lane j ever had (estimates are averages of actual costs, so {@code m_j} is at least
  * its smallest task cost, or {@code Q_j} before it ran) and {@code C_j} its largest task cost. Let
- * {@code D_i ≥ 0} be lane i's debt at t (0 for a lane arriving from idle). Then the item starts no later than
+ * {@code D_i ≥ 0} be lane i's debt at t <em>including</em> what its own tasks still in flight will be charged
+ * at completion beyond their estimates (at most {@code C_i} each; 0 for a lane arriving from idle). Then the
+ * item starts no later than
  * <pre>
  *   t + r + (1 + ⌈D_i / Q_i⌉) · Σ_{j ≠ i} S_j
  * </pre>
@@ -610,7 +612,8 @@ public final class FairScheduler<T> {
             }
             others += visitBound(j);
         }
-        long debt = Math.max(0, -lane.deficit);
+        long pending = (long) (lane.inFlight - lane.dedicatedInUse) * Math.max(0, Math.max(lane.maxCost, lane.estimate) - lane.minEstimate);
+        long debt = Math.max(0, pending - lane.deficit);
         long rounds = 1 + (debt + lane.quantum - 1) / lane.quantum;
         return rounds * others;
     }
