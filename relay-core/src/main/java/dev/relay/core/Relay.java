@@ -262,8 +262,11 @@ public final class Relay implements AutoCloseable {
         clean.set(false);
         LOG.warn("relay stopping: abandoning {} tasks still in flight; their leases are released, not completed",
                 inFlight.size());
-        for (Dispatch d : new ArrayList<>(inFlight.values())) {
-            d.abandoned = true;
+        List<Dispatch> abandoned = new ArrayList<>(inFlight.values());
+        for (Dispatch d : abandoned) {
+            d.abandoned = true; // all flagged before any is cancelled: none may commit after this point
+        }
+        for (Dispatch d : abandoned) {
             d.cancel();
             endLease(d.lease, l -> l.release());
             inFlight.remove(d.lease);
@@ -711,11 +714,12 @@ public final class Relay implements AutoCloseable {
         } else {
             return;
         }
-        for (CompletableFuture<Void> w : lane.waiters) {
+        publish();
+        List<CompletableFuture<Void>> waiters = new ArrayList<>(lane.waiters);
+        lane.waiters.clear();
+        for (CompletableFuture<Void> w : waiters) {
             w.complete(null);
         }
-        lane.waiters.clear();
-        publish();
     }
 
     private interface LeaseEnding {

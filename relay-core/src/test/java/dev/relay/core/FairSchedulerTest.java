@@ -292,7 +292,7 @@ class FairSchedulerTest {
     void decisions_allocateNothing() {
         com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         FairScheduler<String> s = FairScheduler.builder().permits(4).quantum(10).build();
-        @SuppressWarnings("unchecked")
+        @SuppressWarnings({"unchecked", "rawtypes"})
         FairScheduler.Lane<String>[] lanes = new FairScheduler.Lane[16];
         for (int i = 0; i < lanes.length; i++) {
             lanes[i] = s.addLane(LaneSpec.builder("l" + i).weight(1 + i % 4).build());
@@ -301,7 +301,7 @@ class FairSchedulerTest {
             }
         }
         long[] tickets = new long[4];
-        @SuppressWarnings("unchecked")
+        @SuppressWarnings({"unchecked", "rawtypes"})
         FairScheduler.Lane<String>[] held = new FairScheduler.Lane[4];
         runDecisions(s, tickets, held, 20_000); // warm up
         long base0 = mx.getCurrentThreadAllocatedBytes();
