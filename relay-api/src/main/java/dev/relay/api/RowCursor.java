@@ -25,4 +25,50 @@ public interface RowCursor extends AutoCloseable {
     /** Releases the source resources (statement, connection). Never throws. */
     @Override
     void close();
+
+    /**
+     * A cursor over rows already in memory, handed out in chunks of at most {@code chunkSize}: for tests, examples
+     * and small in-memory sources.
+     *
+     * @param schema the rows' schema
+     * @param rows the rows
+     * @param chunkSize the largest chunk, at least 1
+     * @return the cursor
+     */
+    static RowCursor of(RowSchema schema, List<Row> rows, int chunkSize) {
+        java.util.Objects.requireNonNull(schema, "schema");
+        List<Row> copy = List.copyOf(rows);
+        if (chunkSize < 1) {
+            throw new IllegalArgumentException("chunkSize must be at least 1 but was " + chunkSize);
+        }
+        return new RowCursor() {
+            private int next;
+            private volatile boolean cancelled;
+
+            @Override
+            public RowSchema schema() {
+                return schema;
+            }
+
+            @Override
+            public List<Row> next() {
+                if (cancelled) {
+                    throw new PullException("cursor was cancelled", null);
+                }
+                int end = Math.min(copy.size(), next + chunkSize);
+                List<Row> chunk = copy.subList(next, end);
+                next = end;
+                return chunk;
+            }
+
+            @Override
+            public void cancel() {
+                cancelled = true;
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+    }
 }
