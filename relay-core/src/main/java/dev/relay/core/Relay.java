@@ -99,6 +99,7 @@ public final class Relay implements AutoCloseable {
 
     // ---- shared ----
     private final AtomicBoolean started = new AtomicBoolean();
+    private final AtomicBoolean shutdownCalled = new AtomicBoolean();
     private final AtomicBoolean pumpPending = new AtomicBoolean();
     private final AtomicInteger publishedPermitsInUse = new AtomicInteger();
     private final AtomicInteger publishedMaxPermits = new AtomicInteger();
@@ -173,6 +174,14 @@ public final class Relay implements AutoCloseable {
      */
     public boolean shutdown(Duration timeout) throws InterruptedException {
         Objects.requireNonNull(timeout, "timeout");
+        if (!shutdownCalled.compareAndSet(false, true)) {
+            try {
+                terminated.get(timeout.toMillis() + 10_000, TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                return false;
+            }
+            return true;
+        }
         if (!started.get()) {
             closeOwned();
             terminated.complete(null);
@@ -606,7 +615,12 @@ public final class Relay implements AutoCloseable {
         }
         long r = rows;
         Throwable e = error;
-        control.execute(() -> finished(d, r, e));
+        try {
+            control.execute(() -> finished(d, r, e));
+        } catch (java.util.concurrent.RejectedExecutionException rejected) {
+            // the relay has shut down and abandoned this task: its lease was released, nothing is acknowledged
+            LOG.debug("task {} ended after shutdown; its lease was already released", task.id());
+        }
     }
 
     // ================================================================== completion (control thread)
@@ -708,7 +722,9 @@ public final class Relay implements AutoCloseable {
             lane.state = LaneState.DRAINED;
             scheduler.pause(lane.slane);
         } else if (lane.state == LaneState.REMOVING) {
-            lanes.remove(lane.spec.name());
+            if (!lanes.remove(lane.spec.name(), lane)) {
+                return; // removed already
+            }
             metrics.unregister(lane);
             queue.subscribe(laneNames());
         } else {
