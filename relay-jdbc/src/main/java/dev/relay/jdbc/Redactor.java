@@ -22,8 +22,11 @@ final class Redactor {
             "(?i)\\b(password|passwd|pwd|passcode|secret|token|private_?key(?:_?pwd)?|private_?key_?file_?pwd|access_?key|"
                     + "client_?secret|oauth_?token|sslpassword|proxy_?password)(\\s*[=:]\\s*)(\"[^\"]*\"|'[^']*'|[^;&,\\s)\"']+)");
 
-    /** scheme://user:password@host */
-    private static final Pattern USER_INFO = Pattern.compile("(//[^/:@\\s;?]+):([^@/\\s]+)@");
+    /**
+     * user:password@host, after {@code //} or alone: drivers that do not parse user info echo it as a host name
+     * (PostgreSQL: {@code UnknownHostException: relay:secret@127.0.0.1}).
+     */
+    private static final Pattern USER_INFO = Pattern.compile("((?://)?[\\w.%+-]+):([^@/\\s;?]+)@(?=[\\w.\\[-])");
 
     /** Oracle thin: jdbc:oracle:thin:user/password@host */
     private static final Pattern ORACLE_THIN = Pattern.compile("(?i)(jdbc:oracle:[a-z]+:[^/@\\s:]+)/([^@\\s]+)@");
