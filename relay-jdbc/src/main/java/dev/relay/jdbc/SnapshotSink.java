@@ -135,10 +135,12 @@ public final class SnapshotSink implements Sink {
      */
     static boolean tableExists(Connection connection, Dialect dialect, String qualified) throws SQLException {
         String schema = Dialect.qualifier(qualified);
+        String catalog = schema == null ? null : Dialect.qualifier(schema);
         String name = dialect.fold(Dialect.unqualified(qualified));
         String schemaPattern = schema == null ? connection.getSchema() : dialect.fold(Dialect.unqualified(schema));
         DatabaseMetaData md = connection.getMetaData();
-        try (ResultSet rs = md.getTables(null, escape(schemaPattern, md), escape(name, md), null)) {
+        try (ResultSet rs = md.getTables(catalog == null ? null : dialect.fold(catalog), escape(schemaPattern, md),
+                escape(name, md), null)) {
             while (rs.next()) {
                 if (name.equals(rs.getString("TABLE_NAME"))) {
                     return true;
