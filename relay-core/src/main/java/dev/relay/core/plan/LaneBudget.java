@@ -47,6 +47,10 @@ final class LaneBudget {
         }
     }
 
+    int chunk() {
+        return chunk;
+    }
+
     String lane() {
         return lane;
     }

@@ -134,15 +134,17 @@ public final class RealtimeTicker {
             LocalDateTime closedEnd = grid.firstStartClosingAfter(now.minus(lateness));
             LocalDateTime recentFrom = grid.firstStartClosingAfter(now.minus(horizon));
             long realtime = 0;
+            long routed = 0;
             for (SeriesState s : states.values()) {
                 if (s.next == null) {
                     s.watermark = s.watermarkPage.firstMissingFrom(seriesStart);
                     s.next = s.watermark;
-                    LOG.info("series {}: watermark {} (series start {}), planning from there", s.key, s.watermark, seriesStart);
+                    LOG.debug("series {}: watermark {} (series start {}), planning from there", s.key, s.watermark, seriesStart);
                 }
                 if (s.next.isBefore(recentFrom)) {
-                    LOG.info("series {}: {} windows [{}, {}) closed more than {} ago; they go to lane '{}'",
+                    LOG.debug("series {}: {} windows [{}, {}) closed more than {} ago; they go to lane '{}'",
                             s.key, grid.count(s.next, recentFrom), s.next, recentFrom, horizon, backfillLane);
+                    routed += grid.count(s.next, recentFrom);
                     s.pending.add(new LocalDateTime[] {s.next, recentFrom});
                     s.next = recentFrom;
                 }
@@ -154,6 +156,10 @@ public final class RealtimeTicker {
                     }
                     s.next = s.next.plus(grid.size());
                 }
+            }
+            if (routed > 0) {
+                LOG.info("{} windows of {} series closed more than {} ago (downtime?); they go to lane '{}', at most {} queued at a time",
+                        routed, states.size(), horizon, backfillLane, backfillBudget.chunk());
             }
             long backfill = planBackfill();
             return new Planned(realtime, backfill);

@@ -60,6 +60,7 @@ public final class SnapshotSchedule {
     private final TaskQueue queue;
     private final CompletionLedger ledger;
     private final Clock clock;
+    private final LocalDate firstDay;
     private final Object lock = new Object();
 
     private SnapshotSchedule(Builder b) {
@@ -71,6 +72,7 @@ public final class SnapshotSchedule {
         this.queue = b.queue;
         this.ledger = b.ledger;
         this.clock = b.clock;
+        this.firstDay = b.firstDay;
     }
 
     /** @return a builder */
@@ -88,6 +90,9 @@ public final class SnapshotSchedule {
             Instant now = clock.instant();
             LocalDate day = latestDueDay(now);
             List<Task> offered = new ArrayList<>();
+            if (firstDay != null && day.isBefore(firstDay)) {
+                return List.of();
+            }
             for (SeriesKey table : tables) {
                 Task task = table.task(lane, Snapshot.of(day));
                 if (ledger.isCompleted(task.id())) {
@@ -167,8 +172,20 @@ public final class SnapshotSchedule {
         private TaskQueue queue;
         private CompletionLedger ledger;
         private Clock clock = Clock.systemUTC();
+        private LocalDate firstDay;
 
         private Builder() {
+        }
+
+        /**
+         * @param firstDay the first day whose snapshot may be planned; unless set, a schedule started for the
+         *     first time plans the latest due day's snapshot at once (yesterday's, if started before today's
+         *     time of day)
+         * @return this builder
+         */
+        public Builder firstDay(LocalDate firstDay) {
+            this.firstDay = Objects.requireNonNull(firstDay, "firstDay");
+            return this;
         }
 
         /**
