@@ -18,6 +18,9 @@ import java.util.TreeMap;
  * parameter in key order, values URL-encoded (UTF-8), for example {@code vds30sec;district=7}. It is stable
  * across releases (ledgers persist it) and {@link #parse(String)} reads it back.
  *
+ * <p>Parameter values must be well-formed UTF-16 (no unpaired surrogates): task ids and canonical forms are
+ * computed over their UTF-8 encoding, which would map different malformed values to the same bytes.
+ *
  * <p>Instances are immutable and threadsafe.
  *
  * @param source the registered source name, matching {@link Names#SOURCE}
@@ -37,9 +40,28 @@ public record SeriesKey(String source, SortedMap<String, String> parameters) imp
                 throw new IllegalArgumentException("value of series parameter '" + e.getKey() + "' is "
                         + e.getValue().length() + " chars long; at most " + Names.MAX_PARAMETER_VALUE + " are allowed");
             }
+            if (!wellFormed(e.getValue())) {
+                throw new IllegalArgumentException("value of series parameter '" + e.getKey() + "' contains an unpaired "
+                        + "surrogate: '" + Names.printable(e.getValue()) + "' (it would not survive UTF-8 encoding)");
+            }
             copy.put(e.getKey(), e.getValue());
         }
         parameters = Collections.unmodifiableSortedMap(copy);
+    }
+
+    private static boolean wellFormed(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (Character.isHighSurrogate(c)) {
+                if (i + 1 == s.length() || !Character.isLowSurrogate(s.charAt(i + 1))) {
+                    return false;
+                }
+                i++;
+            } else if (Character.isLowSurrogate(c)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /**
