@@ -10,10 +10,27 @@
  *   <li>{@link dev.relay.core.plan.GapDetector} lists and re-plans the windows of a range that are not done;
  *   <li>{@link dev.relay.core.plan.BackfillManifest} lists the dates a backfill touched;
  *   <li>{@link dev.relay.core.plan.InMemoryCompletionLedger} is the in-memory
- *       {@link dev.relay.api.CompletionLedger}.
+ *       {@link dev.relay.api.CompletionLedger} ({@code relay-jdbc} has a durable one);
+ *   <li>{@link dev.relay.core.plan.PlanningLoop} runs the planners' steps with their failures isolated, and
+ *       {@link dev.relay.core.plan.PlanningMetrics} exposes their state (watermark lag above all) to Micrometer.
  * </ul>
  * None of them starts a thread: the embedding service calls {@code tick()} / {@code planMore()}, and time
- * comes from an injected {@link java.time.Clock}.
+ * comes from an injected {@link java.time.Clock}. Wiring them for PeMS:
+ *
+ * <pre>{@code
+ * ZoneId la = ZoneId.of("America/Los_Angeles");
+ * CompletionLedger ledger = JdbcCompletionLedger.builder(jdbi).table("relay_ledger").build(); // the engine records into it too
+ * RealtimeTicker ticker = RealtimeTicker.builder().series(districts).windowSize(Duration.ofMinutes(10)).zone(la)
+ *         .seriesStart(LocalDateTime.parse("2024-01-01T00:00")).lateness(Duration.ofMinutes(5))
+ *         .queue(queue).ledger(ledger).build();                       // lanes "realtime" and "backfill"
+ * SnapshotSchedule config = SnapshotSchedule.builder().tables(configTables).at(LocalTime.of(19, 0), la)
+ *         .queue(queue).ledger(ledger).build();                      // lane "config"
+ * BackfillPlanner june = BackfillPlanner.builder().series(districts).range(juneFirst, juneFifteenth)
+ *         .windowSize(Duration.ofMinutes(10)).chunk(500).queue(queue).ledger(ledger).build();
+ * Runnable planning = PlanningLoop.builder().step("realtime", ticker::tick).step("config", config::tick)
+ *         .step("backfill", june::planMore).build();
+ * timer.scheduleWithFixedDelay(planning, 0, 1, TimeUnit.MINUTES);   // the user's ScheduledExecutorService
+ * }</pre>
  *
  * <h2>Design: the ledger is the memory, the grid is local, closing is by last occurrence</h2>
  *
