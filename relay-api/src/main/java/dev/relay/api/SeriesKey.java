@@ -28,7 +28,12 @@ import java.util.TreeMap;
  */
 public record SeriesKey(String source, SortedMap<String, String> parameters) implements Comparable<SeriesKey> {
 
-    /** Validates the source and parameters and copies the parameters. */
+    /**
+     * Validates the source and parameters and copies the parameters.
+     *
+     * @param source the registered source name
+     * @param parameters the partition parameters
+     */
     public SeriesKey {
         Names.requireSource(source);
         Objects.requireNonNull(parameters, "series parameters");
