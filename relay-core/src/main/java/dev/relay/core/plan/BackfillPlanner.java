@@ -61,7 +61,7 @@ public final class BackfillPlanner {
     }
 
     /**
-     * A progress report.
+     * A progress report. Immutable.
      *
      * @param total windows in the range, over all series
      * @param planned windows offered by this planner

@@ -85,7 +85,7 @@ public final class GapDetector {
     }
 
     /**
-     * What {@link #replan} offered.
+     * What {@link #replan} offered. Immutable.
      *
      * @param tasks the number of tasks offered
      * @param manifest the dates they touch, for downstream reprocessing

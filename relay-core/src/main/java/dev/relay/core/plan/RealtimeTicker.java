@@ -57,7 +57,7 @@ public final class RealtimeTicker {
     /** How long after closing a window still goes to the realtime lane, unless configured. */
     public static final Duration DEFAULT_HORIZON = Duration.ofHours(2);
     /** The backfill lane backlog the ticker fills up to, unless configured. */
-    public static final int DEFAULT_BACKFILL_CHUNK = 1_000;
+    public static final int DEFAULT_BACKFILL_CHUNK = 500;
 
     private static final Logger LOG = LoggerFactory.getLogger(RealtimeTicker.class);
 
@@ -105,7 +105,7 @@ public final class RealtimeTicker {
     }
 
     /**
-     * What one tick (or all ticks) offered.
+     * What one tick (or all ticks) offered. Immutable.
      *
      * @param realtime windows offered to the realtime lane
      * @param backfill windows offered to the backfill lane
@@ -366,7 +366,10 @@ public final class RealtimeTicker {
 
         /**
          * @param seriesStart the first window start of every series (source-local, aligned to the window
-         *     size); the watermark counts from here, so nothing before it is ever planned
+         *     size); the watermark counts from here, so nothing before it is ever planned. The first tick after
+         *     a start reads the ledger from here in pages of a week of windows, so a start years back costs a
+         *     few hundred reads once; use a {@link BackfillPlanner} for history before the relay went live
+         *     rather than an early series start
          * @return this builder
          */
         public Builder seriesStart(LocalDateTime seriesStart) {
