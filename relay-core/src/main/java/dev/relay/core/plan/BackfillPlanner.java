@@ -1,6 +1,6 @@
 package dev.relay.core.plan;
 
-import dev.relay.api.CompletionLedger;
+import dev.relay.api.PlanningLedger;
 import dev.relay.api.Names;
 import dev.relay.api.SeriesKey;
 import dev.relay.api.Task;
@@ -82,7 +82,7 @@ public final class BackfillPlanner {
     private final LocalDateTime to;
     private final String lane;
     private final TaskQueue queue;
-    private final CompletionLedger ledger;
+    private final PlanningLedger ledger;
     private final Clock clock;
 
     private final Object lock = new Object();
@@ -259,7 +259,7 @@ public final class BackfillPlanner {
         private String lane = DEFAULT_LANE;
         private int chunk = DEFAULT_CHUNK;
         private TaskQueue queue;
-        private CompletionLedger ledger;
+        private PlanningLedger ledger;
         private Clock clock = Clock.systemUTC();
 
         private Builder() {
@@ -346,7 +346,7 @@ public final class BackfillPlanner {
          * @param ledger the ledger of completed windows
          * @return this builder
          */
-        public Builder ledger(CompletionLedger ledger) {
+        public Builder ledger(PlanningLedger ledger) {
             this.ledger = Objects.requireNonNull(ledger, "ledger");
             return this;
         }

@@ -1,6 +1,6 @@
 package dev.relay.core.plan;
 
-import dev.relay.api.CompletionLedger;
+import dev.relay.api.PlanningLedger;
 import dev.relay.api.SeriesKey;
 import dev.relay.api.Window;
 
@@ -18,14 +18,14 @@ final class CompletionPage {
     /** Windows per ledger read: a week of 10-minute windows. */
     static final int PAGE_WINDOWS = 1008;
 
-    private final CompletionLedger ledger;
+    private final PlanningLedger ledger;
     private final SeriesKey series;
     private final LocalGrid grid;
     private LocalDateTime from;
     private LocalDateTime to;
     private Set<LocalDateTime> starts;
 
-    CompletionPage(CompletionLedger ledger, SeriesKey series, LocalGrid grid) {
+    CompletionPage(PlanningLedger ledger, SeriesKey series, LocalGrid grid) {
         this.ledger = ledger;
         this.series = series;
         this.grid = grid;

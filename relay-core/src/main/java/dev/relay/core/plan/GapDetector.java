@@ -1,6 +1,6 @@
 package dev.relay.core.plan;
 
-import dev.relay.api.CompletionLedger;
+import dev.relay.api.PlanningLedger;
 import dev.relay.api.Names;
 import dev.relay.api.SeriesKey;
 import dev.relay.api.Task;
@@ -32,10 +32,10 @@ import java.util.TreeMap;
  */
 public final class GapDetector {
 
-    private final CompletionLedger ledger;
+    private final PlanningLedger ledger;
     private final LocalGrid grid;
 
-    private GapDetector(CompletionLedger ledger, LocalGrid grid) {
+    private GapDetector(PlanningLedger ledger, LocalGrid grid) {
         this.ledger = ledger;
         this.grid = grid;
     }
@@ -45,7 +45,7 @@ public final class GapDetector {
      * @param windowSize the grid's window size: whole seconds dividing a day
      * @return a detector
      */
-    public static GapDetector of(CompletionLedger ledger, Duration windowSize) {
+    public static GapDetector of(PlanningLedger ledger, Duration windowSize) {
         // the grid's zone plays no part in gap detection: gaps are a matter of local window starts
         return new GapDetector(Objects.requireNonNull(ledger, "ledger"), LocalGrid.of(windowSize, ZoneOffset.UTC));
     }

@@ -1,6 +1,6 @@
 package dev.relay.core.plan;
 
-import dev.relay.api.CompletionLedger;
+import dev.relay.api.PlanningLedger;
 import dev.relay.api.SeriesKey;
 import dev.relay.api.Task;
 import dev.relay.api.Window;
@@ -16,13 +16,13 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentSkipListSet;
 
 /**
- * A {@link CompletionLedger} in memory: for tests, simulations and embeddings whose queue is in memory too
+ * A {@link PlanningLedger} in memory: for tests, simulations and embeddings whose queue is in memory too
  * (a ledger that outlives the process needs a durable implementation such as {@code JdbcCompletionLedger}).
  *
  * <p>This class is threadsafe: any thread may record and query concurrently; a query sees each record
  * either wholly or not at all.
  */
-public final class InMemoryCompletionLedger implements CompletionLedger {
+public final class InMemoryCompletionLedger implements PlanningLedger {
 
     /** Completions by task id: the rows written. */
     private final Map<String, Long> completed = new ConcurrentHashMap<>();

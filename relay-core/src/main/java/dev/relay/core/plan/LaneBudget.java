@@ -1,6 +1,6 @@
 package dev.relay.core.plan;
 
-import dev.relay.api.CompletionLedger;
+import dev.relay.api.PlanningLedger;
 import dev.relay.api.Task;
 import dev.relay.api.TaskQueue;
 
@@ -17,11 +17,11 @@ final class LaneBudget {
     private final TaskQueue queue;
     private final String lane;
     private final int chunk;
-    private final CompletionLedger ledger;
+    private final PlanningLedger ledger;
     private final Set<String> outstanding = new LinkedHashSet<>();
     private boolean counting;
 
-    LaneBudget(TaskQueue queue, String lane, int chunk, CompletionLedger ledger) {
+    LaneBudget(TaskQueue queue, String lane, int chunk, PlanningLedger ledger) {
         this.queue = queue;
         this.lane = lane;
         this.chunk = chunk;

@@ -1,6 +1,6 @@
 package dev.relay.core.plan;
 
-import dev.relay.api.CompletionLedger;
+import dev.relay.api.PlanningLedger;
 import dev.relay.api.Names;
 import dev.relay.api.SeriesKey;
 import dev.relay.api.Task;
@@ -68,7 +68,7 @@ public final class RealtimeTicker {
     private final String realtimeLane;
     private final String backfillLane;
     private final TaskQueue queue;
-    private final CompletionLedger ledger;
+    private final PlanningLedger ledger;
     private final Clock clock;
 
     private final Object lock = new Object();
@@ -318,7 +318,7 @@ public final class RealtimeTicker {
         private String backfillLane = DEFAULT_BACKFILL_LANE;
         private int backfillChunk = DEFAULT_BACKFILL_CHUNK;
         private TaskQueue queue;
-        private CompletionLedger ledger;
+        private PlanningLedger ledger;
         private Clock clock = Clock.systemUTC();
 
         private Builder() {
@@ -446,7 +446,7 @@ public final class RealtimeTicker {
          * @param ledger the completion ledger the watermark is derived from
          * @return this builder
          */
-        public Builder ledger(CompletionLedger ledger) {
+        public Builder ledger(PlanningLedger ledger) {
             this.ledger = Objects.requireNonNull(ledger, "ledger");
             return this;
         }

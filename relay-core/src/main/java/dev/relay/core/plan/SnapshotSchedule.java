@@ -1,6 +1,6 @@
 package dev.relay.core.plan;
 
-import dev.relay.api.CompletionLedger;
+import dev.relay.api.PlanningLedger;
 import dev.relay.api.Names;
 import dev.relay.api.SeriesKey;
 import dev.relay.api.Snapshot;
@@ -34,7 +34,7 @@ import java.util.Set;
  * pulled, so after downtime missed days are not planned (their data is gone), but the latest day is, at once.
  *
  * <p><b>At most once.</b> Before offering, the schedule asks the ledger whether the day's task is completed
- * or was {@linkplain CompletionLedger#recordPlanned marked planned}; after offering it marks it planned. A
+ * or was {@linkplain PlanningLedger#recordPlanned marked planned}; after offering it marks it planned. A
  * restart (a new schedule over the same ledger) within the snapshot hour therefore plans nothing again.
  * Only a task marked planned longer than {@link Builder#replanAfter(Duration) replanAfter} ago and still
  * not completed is offered again (its queue may have lost it, e.g. an in-memory queue across a restart);
@@ -58,7 +58,7 @@ public final class SnapshotSchedule {
     private final String lane;
     private final Duration replanAfter;
     private final TaskQueue queue;
-    private final CompletionLedger ledger;
+    private final PlanningLedger ledger;
     private final Clock clock;
     private final LocalDate firstDay;
     private final Object lock = new Object();
@@ -170,7 +170,7 @@ public final class SnapshotSchedule {
         private String lane = DEFAULT_LANE;
         private Duration replanAfter = DEFAULT_REPLAN_AFTER;
         private TaskQueue queue;
-        private CompletionLedger ledger;
+        private PlanningLedger ledger;
         private Clock clock = Clock.systemUTC();
         private LocalDate firstDay;
 
@@ -257,7 +257,7 @@ public final class SnapshotSchedule {
          * @param ledger the ledger holding completions and planned marks
          * @return this builder
          */
-        public Builder ledger(CompletionLedger ledger) {
+        public Builder ledger(PlanningLedger ledger) {
             this.ledger = Objects.requireNonNull(ledger, "ledger");
             return this;
         }

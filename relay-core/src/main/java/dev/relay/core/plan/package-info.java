@@ -10,7 +10,7 @@
  *   <li>{@link dev.relay.core.plan.GapDetector} lists and re-plans the windows of a range that are not done;
  *   <li>{@link dev.relay.core.plan.BackfillManifest} lists the dates a backfill touched;
  *   <li>{@link dev.relay.core.plan.InMemoryCompletionLedger} is the in-memory
- *       {@link dev.relay.api.CompletionLedger} ({@code relay-jdbc} has a durable one);
+ *       {@link dev.relay.api.PlanningLedger} ({@code relay-jdbc} has a durable one);
  *   <li>{@link dev.relay.core.plan.PlanningLoop} runs the planners' steps with their failures isolated, and
  *       {@link dev.relay.core.plan.PlanningMetrics} exposes their state (watermark lag above all) to Micrometer.
  * </ul>
@@ -19,7 +19,7 @@
  *
  * <pre>{@code
  * ZoneId la = ZoneId.of("America/Los_Angeles");
- * CompletionLedger ledger = JdbcCompletionLedger.builder(jdbi).table("relay_ledger").build(); // the engine records into it too
+ * PlanningLedger ledger = JdbcCompletionLedger.builder(jdbi).table("relay_ledger").build(); // the engine records into it too
  * RealtimeTicker ticker = RealtimeTicker.builder().series(districts).windowSize(Duration.ofMinutes(10)).zone(la)
  *         .seriesStart(LocalDateTime.parse("2024-01-01T00:00")).lateness(Duration.ofMinutes(5))
  *         .queue(queue).ledger(ledger).build();                       // lanes "realtime" and "backfill"
@@ -36,7 +36,8 @@
  *
  * <p><b>Why a ledger.</b> The old PeMS relay computed its windows from the wall clock at each run and kept
  * no record; a skipped run left a gap nobody saw, and after an outage it could not tell what was missing.
- * Here the engine records every task in a {@link dev.relay.api.CompletionLedger} after the sink committed and
+ * Here the engine records every task in the ledger (a {@link dev.relay.api.CompletionLedger} to the engine, a
+ * {@link dev.relay.api.PlanningLedger} to the planners; one object) after the sink committed and
  * before acknowledging it, so "acknowledged" implies "in the ledger". Everything the planners know survives a
  * restart through the ledger alone; what they keep in memory (cursors, cached ledger pages) is an
  * optimisation that a restart may lose without losing a window.

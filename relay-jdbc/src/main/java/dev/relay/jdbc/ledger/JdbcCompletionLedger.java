@@ -1,6 +1,6 @@
 package dev.relay.jdbc.ledger;
 
-import dev.relay.api.CompletionLedger;
+import dev.relay.api.PlanningLedger;
 import dev.relay.api.RelayException;
 import dev.relay.api.SeriesKey;
 import dev.relay.api.Task;
@@ -28,7 +28,7 @@ import java.util.function.Function;
 import java.util.regex.Pattern;
 
 /**
- * A {@link CompletionLedger} in one table of a relational database, over Jdbi.
+ * A {@link PlanningLedger} in one table of a relational database, over Jdbi.
  *
  * <p><b>Table.</b> One row per task id:
  * <pre>
@@ -60,7 +60,7 @@ import java.util.regex.Pattern;
  *
  * <p>This class is threadsafe: it keeps no mutable state; each call uses its own Jdbi handle.
  */
-public final class JdbcCompletionLedger implements CompletionLedger {
+public final class JdbcCompletionLedger implements PlanningLedger {
 
     /** The table name unless configured. */
     public static final String DEFAULT_TABLE = "relay_completion_ledger";
