@@ -78,6 +78,8 @@ final class ConsumerLoop implements Runnable, ConsumerRebalanceListener {
 
     /** Wait before re-sending a retry or dead-letter record whose send failed. */
     private static final long RESEND_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
+    /** Longest commit metadata written; brokers accept 4096 by default ({@code offset.metadata.max.bytes}). */
+    private static final int MAX_METADATA_CHARS = 3000;
     /** Wait after an unexpected error in the loop before the next turn. */
     private static final long ERROR_BACKOFF_MILLIS = 500;
 
@@ -98,6 +100,9 @@ final class ConsumerLoop implements Runnable, ConsumerRebalanceListener {
         final long epoch;
         final OffsetTracker tracker = new OffsetTracker();
         long lastCommitted = -1;
+        String lastMetadata = "";
+        /** Offsets the previous owner completed above its last commit: not delivered again. */
+        OffsetTracker.Completed restored = OffsetTracker.Completed.NONE;
 
         PartitionState(TopicPartition tp, String lane, boolean retry, long epoch) {
             this.tp = tp;
@@ -435,6 +440,10 @@ final class ConsumerLoop implements Runnable, ConsumerRebalanceListener {
                     break;
                 }
                 ps.tracker.track(rec.offset());
+                if (ps.restored.isDone(rec.offset())) {
+                    ps.tracker.complete(rec.offset()); // completed before the last owner's commit
+                    continue;
+                }
                 Task task;
                 try {
                     task = TaskRecordCodec.decode(rec.value()).withLane(ps.lane);
@@ -624,8 +633,12 @@ final class ConsumerLoop implements Runnable, ConsumerRebalanceListener {
                 continue;
             }
             long c = ps.tracker.committable();
-            if (c > ps.lastCommitted) {
-                offsets.put(tp, new OffsetAndMetadata(c));
+            if (c < 0) {
+                continue;
+            }
+            String metadata = ps.tracker.commitMetadata(MAX_METADATA_CHARS);
+            if (c > ps.lastCommitted || (c == ps.lastCommitted && !metadata.equals(ps.lastMetadata))) {
+                offsets.put(tp, new OffsetAndMetadata(c, metadata));
             }
         }
         return offsets;
@@ -651,10 +664,17 @@ final class ConsumerLoop implements Runnable, ConsumerRebalanceListener {
             done.forEach((tp, om) -> {
                 PartitionState ps = states.get(tp);
                 if (ps != null && assigned.get(tp) == ps) {
-                    ps.lastCommitted = Math.max(ps.lastCommitted, om.offset());
+                    noteCommitted(ps, om);
                 }
             });
         });
+    }
+
+    private static void noteCommitted(PartitionState ps, OffsetAndMetadata om) {
+        if (om.offset() >= ps.lastCommitted) {
+            ps.lastCommitted = om.offset();
+            ps.lastMetadata = om.metadata();
+        }
     }
 
     private boolean commitSync(Collection<TopicPartition> parts, Duration timeout) {
@@ -667,7 +687,7 @@ final class ConsumerLoop implements Runnable, ConsumerRebalanceListener {
             offsets.forEach((tp, om) -> {
                 PartitionState ps = assigned.get(tp);
                 if (ps != null) {
-                    ps.lastCommitted = Math.max(ps.lastCommitted, om.offset());
+                    noteCommitted(ps, om);
                 }
             });
             return true;
@@ -689,6 +709,7 @@ final class ConsumerLoop implements Runnable, ConsumerRebalanceListener {
             }
             assigned.put(tp, new PartitionState(tp, lane, topics.isRetryTopic(tp.topic()), ++epochs));
         }
+        restoreCompleted(parts);
         applyPauses(); // re-apply the pause state of full lanes before the first fetch
         refreshEndOffsets(true);
     }
@@ -705,6 +726,31 @@ final class ConsumerLoop implements Runnable, ConsumerRebalanceListener {
         if (!finishing && !parts.isEmpty()) {
             revoke(parts, false);
         }
+    }
+
+    /** Reads the committed offsets' metadata: what the previous owner completed out of order. */
+    private void restoreCompleted(Collection<TopicPartition> parts) {
+        Set<TopicPartition> ours = new HashSet<>(parts);
+        ours.retainAll(assigned.keySet());
+        if (ours.isEmpty()) {
+            return;
+        }
+        Map<TopicPartition, OffsetAndMetadata> committed;
+        try {
+            committed = consumer.committed(ours, Duration.ofSeconds(10));
+        } catch (KafkaException e) {
+            LOG.log(Level.WARNING, "could not read committed offsets; records completed out of order before the"
+                    + " last commit may be delivered again", e);
+            return;
+        }
+        committed.forEach((tp, om) -> {
+            PartitionState ps = assigned.get(tp);
+            if (ps != null && om != null) {
+                ps.restored = OffsetTracker.restore(om.offset(), om.metadata());
+                ps.lastCommitted = om.offset();
+                ps.lastMetadata = om.metadata() == null ? "" : om.metadata();
+            }
+        });
     }
 
     private void revoke(Collection<TopicPartition> parts, boolean graceful) {

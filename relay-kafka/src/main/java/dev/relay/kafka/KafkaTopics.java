@@ -225,7 +225,16 @@ public final class KafkaTopics {
                     }
                 }
             }
-            checkRetention(admin, lanes, timeout);
+            // freshly created topics have the retention we gave them; check the ones that already existed
+            List<String> preexisting = new ArrayList<>();
+            for (String lane : lanes) {
+                if (existing.contains(laneTopic(lane)) || existing.contains(retryTopic(lane))) {
+                    preexisting.add(lane);
+                }
+            }
+            if (!preexisting.isEmpty()) {
+                checkRetention(admin, preexisting, timeout);
+            }
         } catch (ExecutionException e) {
             throw new QueueException("could not list or create topics of lanes " + lanes + ": " + e.getCause().getMessage(),
                     e.getCause());
