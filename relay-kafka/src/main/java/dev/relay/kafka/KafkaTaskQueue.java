@@ -1,0 +1,581 @@
+package dev.relay.kafka;
+
+import dev.relay.api.Lease;
+import dev.relay.api.QueueException;
+import dev.relay.api.Task;
+import dev.relay.api.TaskQueue;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * A {@link TaskQueue} on Kafka: one topic per lane, a classic consumer group with manual commits, exact
+ * out-of-order offset tracking, retry and dead-letter topics, and bounded prefetch per lane.
+ *
+ * <h2>How it maps the contract</h2>
+ * <ul>
+ *   <li>{@link #offer} produces the task ({@link TaskRecordCodec}, key = task id) to the lane's topic with an
+ *       idempotent producer and {@code acks=all}, and returns when the broker acknowledged it.
+ *   <li>One consumer thread (made by the {@linkplain Builder#threadFactory injected factory}) owns the
+ *       {@code KafkaConsumer} and fills a bounded buffer per lane; {@link #poll} only takes from that
+ *       buffer, so it never blocks. A lane whose buffer holds {@linkplain Builder#prefetchPerLane prefetch}
+ *       deliveries has its partitions paused: a lane with a million records of lag costs at most
+ *       {@code prefetch} decoded tasks of memory (plus the consumer's own fetch buffer, bounded by
+ *       {@code fetch.max.bytes}), and the engine's scheduler, not the order of the partitions, decides what
+ *       runs next.
+ *   <li>Leases complete in any order. Each partition commits its lowest offset not yet completed, so a crash
+ *       re-delivers exactly the records that were not completed (and possibly completed ones after the last
+ *       {@linkplain Builder#commitInterval commit}: delivery is at least once, and sinks are idempotent on the
+ *       task id).
+ *   <li>{@link Lease#retry} produces the task with its attempt incremented and a not-before time
+ *       ({@value #HEADER_NOT_BEFORE} header) to the lane's retry topic, and only then marks the original done.
+ *       The consumer holds retry records in a bounded per-lane delay queue until they are due, so a waiting
+ *       retry blocks neither its lane's partition nor the retries behind it that are due.
+ *   <li>{@link Lease#deadLetter} produces the task to the lane's dead-letter topic with the reason in the
+ *       {@value #HEADER_DLT_REASON} header, then marks the original done. A record that does not decode
+ *       (malformed bytes, an unknown schema version, a wrong id) goes there the same way, with its original
+ *       bytes, and the consumer carries on.
+ *   <li>{@link Lease#release} puts the delivery back at the head of its lane's buffer, same attempt.
+ *   <li>On a rebalance the revoked partitions stop handing out leases at once; the queue waits up to the
+ *       {@linkplain Builder#revocationTimeout revocation timeout} for their open leases to end, commits what
+ *       completed, and takes the rest back: ending such a lease throws
+ *       {@link dev.relay.api.LeaseLostException}. More instances with the same group id share the partitions.
+ *   <li>{@link #backlog} is the lane's lag on this instance's partitions (records not yet fetched) plus the
+ *       ready and delayed deliveries buffered; -1 until the consumer has joined the group. A crash is not
+ *       counted as an attempt: the record re-delivered carries the attempt it was written with.
+ * </ul>
+ *
+ * <p>Every task must be in a lane this queue {@linkplain #subscribe subscribed} to be handed out. Topic
+ * layout: {@link KafkaTopics}; they are created at {@code subscribe} and {@code offer} when
+ * {@linkplain Builder#createTopics asked}.
+ *
+ * <p>This class is threadsafe: {@code offer}, {@code poll}, {@code backlog} and lease endings may be called
+ * from any thread. The availability listener is called on the consumer thread and must return quickly.
+ */
+public final class KafkaTaskQueue implements TaskQueue {
+
+    /** Retry records: when the retry may be handed out, epoch milliseconds in decimal. */
+    public static final String HEADER_NOT_BEFORE = "relay-not-before";
+    /** Retry records: why the attempt failed. */
+    public static final String HEADER_RETRY_REASON = "relay-retry-reason";
+    /** Dead letters: why the task or record was dead-lettered (UTF-8). */
+    public static final String HEADER_DLT_REASON = "relay-dlt-reason";
+    /** Dead letters: where the record came from, {@code topic-partition@offset}. */
+    public static final String HEADER_DLT_ORIGIN = "relay-dlt-origin";
+    /** Dead letters: when it was dead-lettered, ISO-8601. */
+    public static final String HEADER_DLT_TIME = "relay-dlt-time";
+
+    private static final AtomicInteger INSTANCES = new AtomicInteger();
+
+    private final QueueConfig config;
+    private final KafkaProducer<byte[], byte[]> producer;
+    private final Map<String, LaneBuffer> lanes = new ConcurrentHashMap<>();
+    private final Set<String> lanesWithTopics = ConcurrentHashMap.newKeySet();
+    private final ConsumerLoop loop;
+    private volatile Runnable listener;
+    private volatile boolean closed;
+
+    private KafkaTaskQueue(QueueConfig config) {
+        this.config = config;
+        this.producer = new KafkaProducer<>(producerProperties(config));
+        KafkaConsumer<byte[], byte[]> consumer;
+        try {
+            consumer = new KafkaConsumer<>(consumerProperties(config));
+        } catch (KafkaException e) {
+            producer.close(Duration.ZERO);
+            throw e;
+        }
+        this.loop = new ConsumerLoop(config, consumer, producer, lanes, () -> listener);
+        loop.start();
+    }
+
+    /** @return a builder; {@linkplain Builder#bootstrapServers bootstrap servers} and a group id are required */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    static Properties producerProperties(QueueConfig c) {
+        Properties p = new Properties();
+        p.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, c.bootstrapServers());
+        p.put(CommonClientConfigs.CLIENT_ID_CONFIG, c.clientId() + "-producer");
+        p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, Long.toString(c.offerTimeout().toMillis()));
+        p.putAll(c.clientProperties());
+        // the guarantees offer() documents are not negotiable
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        return p;
+    }
+
+    static Properties consumerProperties(QueueConfig c) {
+        Properties p = new Properties();
+        p.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, c.bootstrapServers());
+        p.put(CommonClientConfigs.CLIENT_ID_CONFIG, c.clientId() + "-consumer");
+        p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Integer.toString(Math.min(500, Math.max(10, c.prefetchPerLane()))));
+        p.putAll(c.clientProperties());
+        p.put(ConsumerConfig.GROUP_ID_CONFIG, c.groupId());
+        p.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "classic");
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        // the layout migration writes lane topics in transactions: never hand out an aborted one
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        return p;
+    }
+
+    /** @return the topic layout */
+    public KafkaTopics topics() {
+        return config.topics();
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Blocks until the broker acknowledged the record ({@code acks=all}, idempotent producer) or the
+     * {@linkplain Builder#offerTimeout offer timeout} passed. After a timeout the record may still arrive
+     * later; offering the task again is safe (same id, idempotent sink).
+     *
+     * @throws QueueException if the record was not acknowledged in time or the queue is closed
+     */
+    @Override
+    public void offer(Task task) {
+        Objects.requireNonNull(task, "task");
+        if (closed) {
+            throw new QueueException("queue is closed; task " + task.id() + " was not accepted", null, false);
+        }
+        KafkaTopics.requireLane(task.lane());
+        ensureTopics(Set.of(task.lane()));
+        ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(config.topics().laneTopic(task.lane()),
+                task.id().getBytes(StandardCharsets.UTF_8), TaskRecordCodec.encode(task));
+        try {
+            producer.send(record).get(config.offerTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            throw new QueueException("task " + task.id() + " was not accepted by Kafka: " + e.getCause().getMessage(),
+                    e.getCause());
+        } catch (TimeoutException e) {
+            throw new QueueException("task " + task.id() + " was not acknowledged within " + config.offerTimeout()
+                    + "; it may still arrive (offering it again is harmless)", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new QueueException("interrupted while offering task " + task.id(), e);
+        } catch (KafkaException e) {
+            throw new QueueException("task " + task.id() + " was not accepted by Kafka: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Creates the lanes' topics first when {@linkplain Builder#createTopics asked} (blocking, up to the
+     * admin timeout). Removing a lane revokes its partitions: its open leases get the revocation treatment.
+     *
+     * @throws IllegalArgumentException naming a lane name this backend does not accept
+     * @throws QueueException if topics could not be created
+     */
+    @Override
+    public void subscribe(Set<String> laneNames) {
+        Objects.requireNonNull(laneNames, "lanes");
+        if (closed) {
+            throw new IllegalStateException("queue is closed");
+        }
+        for (String lane : laneNames) {
+            KafkaTopics.requireLane(lane);
+        }
+        ensureTopics(laneNames);
+        for (String lane : laneNames) {
+            lanes.computeIfAbsent(lane, LaneBuffer::new);
+        }
+        loop.subscribe(laneNames);
+    }
+
+    private void ensureTopics(Set<String> laneNames) {
+        if (!config.createTopics()) {
+            return;
+        }
+        Set<String> missing = new HashSet<>(laneNames);
+        missing.removeAll(lanesWithTopics);
+        if (missing.isEmpty()) {
+            return;
+        }
+        Map<String, Object> props = new HashMap<>(config.clientProperties());
+        props.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        props.put(CommonClientConfigs.CLIENT_ID_CONFIG, config.clientId() + "-admin");
+        try (Admin admin = Admin.create(props)) {
+            config.topics().create(admin, missing, config.adminTimeout());
+        }
+        lanesWithTopics.addAll(missing);
+    }
+
+    @Override
+    public List<Lease> poll(String lane, int max) {
+        if (max < 1) {
+            throw new IllegalArgumentException("max must be at least 1 but was " + max);
+        }
+        if (closed) {
+            return List.of();
+        }
+        LaneBuffer lb = lanes.get(lane);
+        return lb == null ? List.of() : lb.take(max, d -> new KafkaLease(d, loop));
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Counts the partitions assigned to this instance: with several instances in the group, each reports
+     * its share. -1 for a lane not subscribed, or before the consumer joined the group.
+     */
+    @Override
+    public long backlog(String lane) {
+        LaneBuffer lb = lanes.get(lane);
+        return lb == null ? -1 : lb.backlog();
+    }
+
+    /**
+     * How many deliveries of the lane this instance holds in memory: ready to be handed out, plus retries
+     * waiting for their time. At most twice the {@linkplain Builder#prefetchPerLane prefetch} (ready and
+     * delayed are bounded separately), plus released leases.
+     *
+     * @param lane a lane
+     * @return the count, 0 for a lane not subscribed
+     */
+    public int buffered(String lane) {
+        LaneBuffer lb = lanes.get(lane);
+        return lb == null ? 0 : lb.buffered();
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Called on the consumer thread after deliveries became ready (fetched, retry due, released).
+     */
+    @Override
+    public void setAvailabilityListener(Runnable listener) {
+        this.listener = listener;
+    }
+
+    /**
+     * Commits now what completed (retries and dead letters acknowledged included), instead of at the next
+     * commit interval. Useful before a planned stop, and in tests.
+     *
+     * @param timeout how long to wait
+     * @return whether the commit succeeded in time
+     */
+    public boolean flush(Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
+        try {
+            return loop.flush(timeout).get(timeout.toMillis() * 2 + 1000, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /**
+     * Closes the queue: processes the lease endings already made (waiting up to the revocation timeout for
+     * retry and dead-letter records to be acknowledged), commits what completed, leaves the group and closes
+     * the clients. Open leases are lost (ending one throws {@link dev.relay.api.LeaseLostException}); their
+     * tasks are delivered again to the next consumer, with no attempt counted. Idempotent.
+     */
+    @Override
+    public void close() {
+        stop(ConsumerLoop.Stop.CLOSE);
+    }
+
+    /**
+     * Simulates a crash of this instance (tests): nothing more is committed or produced, open leases are
+     * lost; with {@code leaveGroup} false the group keeps waiting for this member until its session times out,
+     * as after a kill -9.
+     */
+    void crash(boolean leaveGroup) {
+        stop(leaveGroup ? ConsumerLoop.Stop.CRASH_LEAVE_GROUP : ConsumerLoop.Stop.CRASH_STAY_IN_GROUP);
+    }
+
+    private void stop(ConsumerLoop.Stop how) {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            if (!loop.stop(how, config.revocationTimeout().multipliedBy(3).plusSeconds(10))) {
+                java.lang.System.getLogger(KafkaTaskQueue.class.getName()).log(System.Logger.Level.WARNING,
+                        "consumer thread of group " + config.groupId() + " did not stop in time");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            producer.close(how == ConsumerLoop.Stop.CLOSE ? config.offerTimeout() : Duration.ZERO);
+        }
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder("KafkaTaskQueue[group=").append(config.groupId()).append(", ")
+                .append(config.topics().prefix()).append("*, ");
+        lanes.forEach((name, lb) -> sb.append(name).append(": buffered=").append(lb.buffered()).append(" backlog=")
+                .append(lb.backlog()).append("; "));
+        return sb.append(closed ? "closed]" : "open]").toString();
+    }
+
+    /**
+     * Builds a {@link KafkaTaskQueue}. Setters check their argument at once and name a bad value;
+     * {@link #build()} checks the whole and copies the settings, so a builder may be reused. Not threadsafe.
+     */
+    public static final class Builder {
+        private String bootstrapServers;
+        private final Map<String, Object> clientProperties = new HashMap<>();
+        private String groupId;
+        private String clientId;
+        private KafkaTopics topics;
+        private boolean createTopics;
+        private int prefetchPerLane = 100;
+        private Duration commitInterval = Duration.ofSeconds(1);
+        private Duration revocationTimeout = Duration.ofSeconds(30);
+        private Duration offerTimeout = Duration.ofSeconds(30);
+        private Duration pollInterval = Duration.ofMillis(50);
+        private Duration lagRefreshInterval = Duration.ofSeconds(2);
+        private Duration adminTimeout = Duration.ofSeconds(30);
+        private Clock clock = Clock.systemUTC();
+        private ThreadFactory threadFactory;
+
+        private Builder() {
+        }
+
+        /**
+         * @param servers the Kafka bootstrap servers, {@code host:port[,host:port…]}; required
+         * @return this builder
+         */
+        public Builder bootstrapServers(String servers) {
+            Objects.requireNonNull(servers, "bootstrapServers");
+            if (servers.isBlank()) {
+                throw new IllegalArgumentException("bootstrapServers must not be blank");
+            }
+            this.bootstrapServers = servers;
+            return this;
+        }
+
+        /**
+         * Adds a client property for the producer, consumer and admin clients (security, timeouts, …). The
+         * properties the queue's guarantees rest on cannot be overridden: {@code acks},
+         * {@code enable.idempotence}, {@code enable.auto.commit}, {@code isolation.level},
+         * {@code group.protocol}, {@code group.id} and the (de)serializers.
+         *
+         * @param key a Kafka client config key
+         * @param value its value
+         * @return this builder
+         */
+        public Builder clientProperty(String key, Object value) {
+            Objects.requireNonNull(key, "client property key");
+            Objects.requireNonNull(value, () -> "value of client property " + key);
+            clientProperties.put(key, value);
+            return this;
+        }
+
+        /**
+         * @param properties client properties to add, see {@link #clientProperty}
+         * @return this builder
+         */
+        public Builder clientProperties(Map<String, ?> properties) {
+            properties.forEach(this::clientProperty);
+            return this;
+        }
+
+        /**
+         * @param groupId the consumer group: instances with the same group share the lanes' partitions; required
+         * @return this builder
+         */
+        public Builder groupId(String groupId) {
+            Objects.requireNonNull(groupId, "groupId");
+            if (groupId.isBlank()) {
+                throw new IllegalArgumentException("groupId must not be blank");
+            }
+            this.groupId = groupId;
+            return this;
+        }
+
+        /**
+         * @param clientId the prefix of the clients' {@code client.id}; default {@code relay-<group>-<n>}
+         * @return this builder
+         */
+        public Builder clientId(String clientId) {
+            this.clientId = Objects.requireNonNull(clientId, "clientId");
+            return this;
+        }
+
+        /**
+         * @param topics the topic layout; default {@code KafkaTopics.builder().build()}
+         * @return this builder
+         */
+        public Builder topics(KafkaTopics topics) {
+            this.topics = Objects.requireNonNull(topics, "topics");
+            return this;
+        }
+
+        /**
+         * @param create whether {@code subscribe} and {@code offer} create missing topics (and check the
+         *        retention of existing ones); default false
+         * @return this builder
+         */
+        public Builder createTopics(boolean create) {
+            this.createTopics = create;
+            return this;
+        }
+
+        /**
+         * @param prefetch the most ready deliveries held per lane (and, separately, the most retries waiting
+         *        for their time); at least 1, default 100
+         * @return this builder
+         */
+        public Builder prefetchPerLane(int prefetch) {
+            if (prefetch < 1) {
+                throw new IllegalArgumentException("prefetchPerLane must be at least 1 but was " + prefetch);
+            }
+            this.prefetchPerLane = prefetch;
+            return this;
+        }
+
+        /**
+         * @param interval how often completed offsets are committed; positive, default 1 s. A crash
+         *        re-delivers at most what completed within one interval.
+         * @return this builder
+         */
+        public Builder commitInterval(Duration interval) {
+            this.commitInterval = positive(interval, "commitInterval");
+            return this;
+        }
+
+        /**
+         * @param timeout how long a revocation waits for open leases of the revoked partitions to end;
+         *        positive, default 30 s; must be below the consumer's {@code max.poll.interval.ms}
+         * @return this builder
+         */
+        public Builder revocationTimeout(Duration timeout) {
+            this.revocationTimeout = positive(timeout, "revocationTimeout");
+            return this;
+        }
+
+        /**
+         * @param timeout how long {@code offer} waits for the broker's acknowledgement; positive, default 30 s
+         * @return this builder
+         */
+        public Builder offerTimeout(Duration timeout) {
+            this.offerTimeout = positive(timeout, "offerTimeout");
+            return this;
+        }
+
+        /**
+         * @param interval the consumer thread's poll timeout, which bounds how late a lease ending is
+         *        processed; positive, default 50 ms
+         * @return this builder
+         */
+        public Builder pollInterval(Duration interval) {
+            this.pollInterval = positive(interval, "pollInterval");
+            return this;
+        }
+
+        /**
+         * @param interval how often end offsets are fetched for the lag of paused partitions; positive,
+         *        default 2 s
+         * @return this builder
+         */
+        public Builder lagRefreshInterval(Duration interval) {
+            this.lagRefreshInterval = positive(interval, "lagRefreshInterval");
+            return this;
+        }
+
+        /**
+         * @param timeout how long topic creation waits for the cluster; positive, default 30 s
+         * @return this builder
+         */
+        public Builder adminTimeout(Duration timeout) {
+            this.adminTimeout = positive(timeout, "adminTimeout");
+            return this;
+        }
+
+        /**
+         * @param clock the clock of retry not-before times; default UTC system clock
+         * @return this builder
+         */
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /**
+         * @param factory makes the one consumer thread; default: a daemon thread named
+         *        {@code relay-kafka-<group>-<n>}
+         * @return this builder
+         */
+        public Builder threadFactory(ThreadFactory factory) {
+            this.threadFactory = Objects.requireNonNull(factory, "threadFactory");
+            return this;
+        }
+
+        private static Duration positive(Duration d, String what) {
+            Objects.requireNonNull(d, what);
+            if (d.isNegative() || d.isZero()) {
+                throw new IllegalArgumentException(what + " must be positive but was " + d);
+            }
+            return d;
+        }
+
+        /**
+         * Checks the settings, connects the clients and starts the consumer thread.
+         *
+         * @return the queue
+         * @throws IllegalStateException naming the setting if one is missing or inconsistent
+         */
+        public KafkaTaskQueue build() {
+            if (bootstrapServers == null) {
+                throw new IllegalStateException("bootstrapServers is required");
+            }
+            if (groupId == null) {
+                throw new IllegalStateException("groupId is required");
+            }
+            Object maxPoll = clientProperties.get(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG);
+            long maxPollMs = maxPoll == null ? 300_000 : Long.parseLong(maxPoll.toString());
+            if (revocationTimeout.toMillis() >= maxPollMs) {
+                throw new IllegalStateException("revocationTimeout " + revocationTimeout + " must be below "
+                        + ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG + " (" + maxPollMs + " ms)");
+            }
+            int n = INSTANCES.incrementAndGet();
+            String cid = clientId != null ? clientId : "relay-" + groupId + "-" + n;
+            ThreadFactory tf = threadFactory != null ? threadFactory : r -> {
+                Thread t = new Thread(r, "relay-kafka-" + groupId + "-" + n);
+                t.setDaemon(true);
+                return t;
+            };
+            QueueConfig config = new QueueConfig(bootstrapServers, Map.copyOf(clientProperties), groupId, cid,
+                    topics != null ? topics : KafkaTopics.builder().build(), createTopics, prefetchPerLane,
+                    commitInterval, revocationTimeout, offerTimeout, pollInterval, lagRefreshInterval, adminTimeout,
+                    clock, tf);
+            return new KafkaTaskQueue(config);
+        }
+    }
+}

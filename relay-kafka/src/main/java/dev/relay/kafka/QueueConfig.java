@@ -1,0 +1,27 @@
+package dev.relay.kafka;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ThreadFactory;
+
+/**
+ * The settings of a {@link KafkaTaskQueue}, copied out of its builder. Immutable.
+ */
+record QueueConfig(
+        String bootstrapServers,
+        Map<String, Object> clientProperties,
+        String groupId,
+        String clientId,
+        KafkaTopics topics,
+        boolean createTopics,
+        int prefetchPerLane,
+        Duration commitInterval,
+        Duration revocationTimeout,
+        Duration offerTimeout,
+        Duration pollInterval,
+        Duration lagRefreshInterval,
+        Duration adminTimeout,
+        Clock clock,
+        ThreadFactory threadFactory) {
+}

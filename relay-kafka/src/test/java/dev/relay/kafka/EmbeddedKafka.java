@@ -1,0 +1,122 @@
+package dev.relay.kafka;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.UUID;
+import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.test.KafkaClusterTestKit;
+import org.apache.kafka.common.test.TestKitNodes;
+
+/**
+ * One in-process KRaft broker shared by every test class of the JVM (started on first use, stopped at JVM
+ * exit), plus small client helpers. Tests keep apart by distinct topic prefixes and group ids.
+ */
+final class EmbeddedKafka {
+
+    private static KafkaClusterTestKit cluster;
+
+    private EmbeddedKafka() {
+    }
+
+    static synchronized String bootstrapServers() {
+        if (cluster == null) {
+            long t0 = System.nanoTime();
+            try {
+                KafkaClusterTestKit c = new KafkaClusterTestKit.Builder(new TestKitNodes.Builder()
+                        .setCombined(true).setNumBrokerNodes(1).setNumControllerNodes(1).build())
+                        .setConfigProp("group.initial.rebalance.delay.ms", "0")
+                        .setConfigProp("group.min.session.timeout.ms", "1000")
+                        .setConfigProp("offsets.topic.replication.factor", "1")
+                        .setConfigProp("offsets.topic.num.partitions", "4")
+                        .setConfigProp("transaction.state.log.replication.factor", "1")
+                        .setConfigProp("transaction.state.log.min.isr", "1")
+                        .setConfigProp("transaction.state.log.num.partitions", "4")
+                        .setConfigProp("auto.create.topics.enable", "false")
+                        .build();
+                c.format();
+                c.startup();
+                c.waitForReadyBrokers();
+                cluster = c;
+                Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                    try {
+                        c.close();
+                    } catch (Exception e) {
+                        // exiting anyway
+                    }
+                }));
+            } catch (Exception e) {
+                throw new IllegalStateException("could not start the embedded Kafka broker", e);
+            }
+            System.out.printf("embedded Kafka broker at %s started in %d ms%n", cluster.bootstrapServers(),
+                    (System.nanoTime() - t0) / 1_000_000);
+        }
+        return cluster.bootstrapServers();
+    }
+
+    /** @return a unique name for a test's topics and groups */
+    static String unique(String what) {
+        return what + "-" + UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    static Admin admin(String servers) {
+        return Admin.create(Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, servers));
+    }
+
+    static KafkaProducer<byte[], byte[]> producer(String servers) {
+        Properties p = new Properties();
+        p.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, servers);
+        p.put(ProducerConfig.ACKS_CONFIG, "all");
+        p.put(ProducerConfig.LINGER_MS_CONFIG, "10");
+        p.put(ProducerConfig.BATCH_SIZE_CONFIG, "262144");
+        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
+        return new KafkaProducer<>(p);
+    }
+
+    /** Reads a whole topic (read_committed) from the beginning to its current end. */
+    static List<ConsumerRecord<byte[], byte[]>> readAll(String servers, String topic, Duration timeout) {
+        Properties p = new Properties();
+        p.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, servers);
+        p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+        p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
+        List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p)) {
+            List<TopicPartition> parts = new ArrayList<>();
+            for (PartitionInfo pi : c.partitionsFor(topic, timeout)) {
+                parts.add(new TopicPartition(topic, pi.partition()));
+            }
+            c.assign(parts);
+            c.seekToBeginning(parts);
+            Map<TopicPartition, Long> end = c.endOffsets(parts, timeout);
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (System.nanoTime() < deadline) {
+                boolean done = true;
+                for (TopicPartition tp : parts) {
+                    if (c.position(tp, timeout) < end.get(tp)) {
+                        done = false;
+                    }
+                }
+                if (done) {
+                    break;
+                }
+                c.poll(Duration.ofMillis(100)).forEach(out::add);
+            }
+        }
+        return out;
+    }
+}
