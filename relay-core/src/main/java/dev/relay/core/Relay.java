@@ -658,7 +658,7 @@ public final class Relay implements AutoCloseable {
             publish();
             return;
         }
-        pump();
+        requestPump(); // coalesced: a burst of completions is followed by one pump
     }
 
     private void failed(LaneRuntime lane, Lease lease, Task task, Throwable error, Instant now) {
