@@ -96,6 +96,8 @@ public final class Relay implements AutoCloseable {
     private boolean stopping;
     private int maxPermitsInUse;
     private long nextWakeMillis = Long.MAX_VALUE;
+    /** Whether lanes were added or removed since the last {@link #publish()}. */
+    private boolean lanesChanged;
 
     // ---- shared ----
     private final AtomicBoolean started = new AtomicBoolean();
@@ -322,6 +324,7 @@ public final class Relay implements AutoCloseable {
             }
             LaneRuntime lane = new LaneRuntime(spec, scheduler.addLane(spec), s);
             lanes.put(spec.name(), lane);
+            lanesChanged = true;
             metrics.register(lane);
             queue.subscribe(laneNames());
         });
@@ -725,6 +728,7 @@ public final class Relay implements AutoCloseable {
             if (!lanes.remove(lane.spec.name(), lane)) {
                 return; // removed already
             }
+            lanesChanged = true;
             metrics.unregister(lane);
             queue.subscribe(laneNames());
         } else {
@@ -768,10 +772,11 @@ public final class Relay implements AutoCloseable {
         publishedPermitsInUse.set(scheduler.permitsInUse());
         publishedMaxPermits.set(maxPermitsInUse);
         for (LaneRuntime lane : lanes.values()) {
-            lane.publish(clock.instant());
+            lane.publish();
         }
-        if (publishedLanes.size() != lanes.size() || !publishedLanes.containsAll(lanes.values())) {
+        if (lanesChanged) {
             publishedLanes = List.copyOf(lanes.values());
+            lanesChanged = false;
         }
     }
 
@@ -1155,7 +1160,7 @@ public final class Relay implements AutoCloseable {
             this.publishedWeight = spec.weight();
         }
 
-        void publish(Instant now) {
+        void publish() {
             publishedState = state;
             publishedBuffered = slane.ready();
             publishedInFlight = slane.inFlight();
