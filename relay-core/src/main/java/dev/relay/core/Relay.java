@@ -974,8 +974,9 @@ public final class Relay implements AutoCloseable {
         }
 
         /**
-         * @param control runs the control turns one at a time. Not shut down by the relay. Default: one thread
-         *     owned by the relay.
+         * @param control runs the control turns one at a time. Not shut down by the relay. Default: turns run on
+         *     the thread that submits them while no other turn runs (a worker that finishes a task dispatches the
+         *     next itself), and one timer thread owned by the relay queues the delayed ones.
          * @return this builder
          */
         public Builder control(ControlExecutor control) {
@@ -1109,9 +1110,9 @@ public final class Relay implements AutoCloseable {
             }
             ControlExecutor c = control;
             if (c == null) {
-                ScheduledExecutorService one = Executors.newSingleThreadScheduledExecutor(tf);
-                owned.add(() -> shutdownPool(one));
-                c = ControlExecutor.of(one);
+                ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(tf);
+                owned.add(() -> shutdownPool(timer));
+                c = new SerialControlExecutor(timer);
             }
             return new Relay(this, new Config(w, c, List.copyOf(owned)));
         }
