@@ -139,7 +139,9 @@ public final class BackfillPlanner {
             if (cancelled || !cursor.isBefore(to)) {
                 return 0;
             }
-            observe(clock.instant());
+            if (firstSeenAt == null) {
+                observe(clock.instant()); // the baseline of the completion rate
+            }
             int capacity = budget.capacity();
             long offered = 0;
             while (offered < capacity && cursor.isBefore(to)) {

@@ -169,12 +169,21 @@ public final class JdbcCompletionLedger implements PlanningLedger {
         });
     }
 
+    /** The longest {@link SeriesKey#canonical()} the {@code series} column holds. */
+    public static final int MAX_SERIES_LENGTH = 2000;
+
     private void insert(Handle h, Task task, LocalDateTime plannedAt, LocalDateTime completedAt, Long rows) {
+        String series = SeriesKey.of(task).canonical();
+        if (series.length() > MAX_SERIES_LENGTH) {
+            // retrying would not help: fail the task for good, naming the series
+            throw new RelayException("completion ledger (table " + table + ") cannot hold series key of " + series.length()
+                    + " chars (at most " + MAX_SERIES_LENGTH + "): " + dev.relay.api.Names.printable(series), false);
+        }
         Optional<Window> w = task.window();
         h.createUpdate("INSERT INTO " + table + " (task_id, series, source, window_start, window_end, snapshot_day, "
                         + "rows_written, planned_at, completed_at) VALUES (:id, :series, :source, :start, :end, :day, :rows, :planned, :completed)")
                 .bind("id", task.id())
-                .bind("series", SeriesKey.of(task).canonical())
+                .bind("series", series)
                 .bind("source", task.source())
                 .bind("start", timestamp(w.map(Window::start).orElse(null)))
                 .bind("end", timestamp(w.map(Window::end).orElse(null)))
