@@ -38,13 +38,14 @@ import java.util.regex.Pattern;
  *   window_start  TIMESTAMP     source-local window start (null for snapshots)
  *   window_end    TIMESTAMP     source-local window end, excluded (null for snapshots)
  *   snapshot_day  DATE          the snapshot's day (null for windows)
- *   rows_written  BIGINT        rows the sink committed (null until completed)
+ *   rows_written  NUMERIC(19)   rows the sink committed (null until completed)
  *   planned_at    TIMESTAMP     UTC, last time a planner marked the task planned (may be null)
  *   completed_at  TIMESTAMP     UTC, first completion (null until completed)
  *   index (series, window_start)
  * </pre>
  * {@link #createTableIfNotExists()} creates it on databases that know {@code CREATE TABLE IF NOT EXISTS}
- * (PostgreSQL, H2); {@link #ddl()} gives the statements to run by hand elsewhere (Oracle). Source-local
+ * (PostgreSQL, H2); {@link #ddl()} gives the statements to run by hand elsewhere (Oracle). The column types
+ * are ANSI types that Oracle, PostgreSQL and H2 all accept (no {@code BIGINT}, which Oracle lacks). Source-local
  * times are bound as {@link LocalDateTime} ({@code setObject}), never through {@link java.sql.Timestamp}, so a
  * window inside the JVM zone's spring gap is stored as it is.
  *
@@ -119,7 +120,7 @@ public final class JdbcCompletionLedger implements PlanningLedger {
 
     private static String columns() {
         return "task_id VARCHAR(32) NOT NULL PRIMARY KEY, series VARCHAR(2000) NOT NULL, source VARCHAR(128) NOT NULL, "
-                + "window_start TIMESTAMP, window_end TIMESTAMP, snapshot_day DATE, rows_written BIGINT, "
+                + "window_start TIMESTAMP, window_end TIMESTAMP, snapshot_day DATE, rows_written NUMERIC(19), "
                 + "planned_at TIMESTAMP, completed_at TIMESTAMP";
     }
 
@@ -188,7 +189,7 @@ public final class JdbcCompletionLedger implements PlanningLedger {
                 .bind("start", timestamp(w.map(Window::start).orElse(null)))
                 .bind("end", timestamp(w.map(Window::end).orElse(null)))
                 .bind("day", date(task.snapshot().map(s -> s.asOf()).orElse(null)))
-                .bind("rows", rows == null ? nullOf(Types.BIGINT) : (p, st, c) -> st.setLong(p, rows))
+                .bind("rows", rows == null ? nullOf(Types.NUMERIC) : (p, st, c) -> st.setLong(p, rows))
                 .bind("planned", timestamp(plannedAt))
                 .bind("completed", timestamp(completedAt))
                 .execute();
