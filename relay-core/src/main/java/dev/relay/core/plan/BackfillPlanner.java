@@ -27,7 +27,9 @@ import java.util.Set;
  * districts, about 18,000 tasks — lazily: each {@link #planMore()} offers only as many tasks as keep the
  * lane's {@linkplain TaskQueue#backlog backlog} within {@code chunk}, oldest window first across all series,
  * skipping windows the ledger already holds as completed. A backfill of any size thus takes bounded room
- * in the queue, and it can be {@linkplain #cancel() cancelled} at any point.
+ * in the queue, and it can be {@linkplain #cancel() cancelled} at any point. The chunk bounds the lane's whole
+ * backlog, so tasks others put in the same lane (the ticker's old windows) count against it too. Keep the
+ * chunk within the queue's capacity per lane, if it has one.
  *
  * <p>Its {@link #progress()} reports what was planned, skipped and completed, and estimates the finish from
  * the completion rate observed since the planner was built. Its {@link #manifest()} lists the dates of the
@@ -139,7 +141,9 @@ public final class BackfillPlanner {
             if (cancelled || !cursor.isBefore(to)) {
                 return 0;
             }
-            observe(clock.instant());
+            if (firstSeenAt == null) {
+                observe(clock.instant()); // the baseline of the completion rate
+            }
             int capacity = budget.capacity();
             long offered = 0;
             while (offered < capacity && cursor.isBefore(to)) {

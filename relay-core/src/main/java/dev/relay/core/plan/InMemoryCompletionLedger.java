@@ -54,15 +54,10 @@ public final class InMemoryCompletionLedger implements PlanningLedger {
         if (all == null) {
             return Collections.emptyNavigableSet();
         }
-        // windows are ordered by start, then end: [start, start) never exists, so floor by a zero-length key
-        NavigableSet<Window> sub = all.tailSet(new Window(range.start(), range.start().plusNanos(1)), true)
-                .headSet(new Window(range.end(), range.end().plusNanos(1)), false);
-        NavigableSet<Window> copy = new TreeSet<>();
-        for (Window w : sub) {
-            if (!w.start().isBefore(range.start())) {
-                copy.add(w);
-            }
-        }
+        // windows sort by start, then end; the smallest window starting at t is [t, t + 1ns), so these two
+        // bounds select exactly the windows whose start lies in [range.start, range.end)
+        NavigableSet<Window> copy = new TreeSet<>(all.subSet(new Window(range.start(), range.start().plusNanos(1)), true,
+                new Window(range.end(), range.end().plusNanos(1)), false));
         return Collections.unmodifiableNavigableSet(copy);
     }
 

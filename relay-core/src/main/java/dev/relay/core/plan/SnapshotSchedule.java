@@ -38,7 +38,9 @@ import java.util.Set;
  * restart (a new schedule over the same ledger) within the snapshot hour therefore plans nothing again.
  * Only a task marked planned longer than {@link Builder#replanAfter(Duration) replanAfter} ago and still
  * not completed is offered again (its queue may have lost it, e.g. an in-memory queue across a restart);
- * the task id is the same, so even that repeat is harmless.
+ * the task id is the same, so even that repeat is harmless. Two schedules over one shared ledger (two relay
+ * instances) that tick at the same instant may both offer the day's snapshot before either marks it; again
+ * the same id makes that harmless where the queue or the sink deduplicates.
  *
  * <p>The schedule starts no thread: call {@link #tick()} periodically (every minute is plenty), or schedule
  * the next call at {@link #nextDue()}. This class is threadsafe: methods are serialized by an internal lock.

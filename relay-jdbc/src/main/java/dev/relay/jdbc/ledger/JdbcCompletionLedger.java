@@ -38,13 +38,14 @@ import java.util.regex.Pattern;
  *   window_start  TIMESTAMP     source-local window start (null for snapshots)
  *   window_end    TIMESTAMP     source-local window end, excluded (null for snapshots)
  *   snapshot_day  DATE          the snapshot's day (null for windows)
- *   rows_written  BIGINT        rows the sink committed (null until completed)
+ *   rows_written  NUMERIC(19)   rows the sink committed (null until completed)
  *   planned_at    TIMESTAMP     UTC, last time a planner marked the task planned (may be null)
  *   completed_at  TIMESTAMP     UTC, first completion (null until completed)
  *   index (series, window_start)
  * </pre>
  * {@link #createTableIfNotExists()} creates it on databases that know {@code CREATE TABLE IF NOT EXISTS}
- * (PostgreSQL, H2); {@link #ddl()} gives the statements to run by hand elsewhere (Oracle). Source-local
+ * (PostgreSQL, H2); {@link #ddl()} gives the statements to run by hand elsewhere (Oracle). The column types
+ * are ANSI types that Oracle, PostgreSQL and H2 all accept (no {@code BIGINT}, which Oracle lacks). Source-local
  * times are bound as {@link LocalDateTime} ({@code setObject}), never through {@link java.sql.Timestamp}, so a
  * window inside the JVM zone's spring gap is stored as it is.
  *
@@ -119,7 +120,7 @@ public final class JdbcCompletionLedger implements PlanningLedger {
 
     private static String columns() {
         return "task_id VARCHAR(32) NOT NULL PRIMARY KEY, series VARCHAR(2000) NOT NULL, source VARCHAR(128) NOT NULL, "
-                + "window_start TIMESTAMP, window_end TIMESTAMP, snapshot_day DATE, rows_written BIGINT, "
+                + "window_start TIMESTAMP, window_end TIMESTAMP, snapshot_day DATE, rows_written NUMERIC(19), "
                 + "planned_at TIMESTAMP, completed_at TIMESTAMP";
     }
 
@@ -169,17 +170,26 @@ public final class JdbcCompletionLedger implements PlanningLedger {
         });
     }
 
+    /** The longest {@link SeriesKey#canonical()} the {@code series} column holds. */
+    public static final int MAX_SERIES_LENGTH = 2000;
+
     private void insert(Handle h, Task task, LocalDateTime plannedAt, LocalDateTime completedAt, Long rows) {
+        String series = SeriesKey.of(task).canonical();
+        if (series.length() > MAX_SERIES_LENGTH) {
+            // retrying would not help: fail the task for good, naming the series
+            throw new RelayException("completion ledger (table " + table + ") cannot hold series key of " + series.length()
+                    + " chars (at most " + MAX_SERIES_LENGTH + "): " + dev.relay.api.Names.printable(series), false);
+        }
         Optional<Window> w = task.window();
         h.createUpdate("INSERT INTO " + table + " (task_id, series, source, window_start, window_end, snapshot_day, "
                         + "rows_written, planned_at, completed_at) VALUES (:id, :series, :source, :start, :end, :day, :rows, :planned, :completed)")
                 .bind("id", task.id())
-                .bind("series", SeriesKey.of(task).canonical())
+                .bind("series", series)
                 .bind("source", task.source())
                 .bind("start", timestamp(w.map(Window::start).orElse(null)))
                 .bind("end", timestamp(w.map(Window::end).orElse(null)))
                 .bind("day", date(task.snapshot().map(s -> s.asOf()).orElse(null)))
-                .bind("rows", rows == null ? nullOf(Types.BIGINT) : (p, st, c) -> st.setLong(p, rows))
+                .bind("rows", rows == null ? nullOf(Types.NUMERIC) : (p, st, c) -> st.setLong(p, rows))
                 .bind("planned", timestamp(plannedAt))
                 .bind("completed", timestamp(completedAt))
                 .execute();

@@ -227,6 +227,14 @@ abstract class CompletionLedgerContract {
     }
 
     @Test
+    void recordCompleted_seriesKeyTooLongForTheColumn_failsForGoodNamingIt() {
+        SeriesKey huge = SeriesKey.of("src", Map.of("a", "x".repeat(1000), "b", "y".repeat(1000)));
+        RelayException e = assertThrows(RelayException.class, () -> ledger.recordCompleted(window(huge, T), 1));
+        assertFalse(e.retryable());
+        assertTrue(e.getMessage().contains("2000"), e.getMessage());
+    }
+
+    @Test
     void queries_onAMissingTable_failAsRetryableRelayExceptionNamingTheTable() {
         JdbcCompletionLedger missing = JdbcCompletionLedger.builder(jdbi).table("no_such_ledger_table").build();
         RelayException e = assertThrows(RelayException.class, () -> missing.isCompleted("x"));

@@ -11,7 +11,7 @@ class H2CompletionLedgerTest extends CompletionLedgerContract {
 
     @Override
     protected Jdbi jdbi() {
-        return Jdbi.create("jdbc:h2:mem:ledger" + DATABASES.incrementAndGet() + ";DB_CLOSE_DELAY=-1");
+        return Jdbi.create(new PooledDataSource("jdbc:h2:mem:ledger" + DATABASES.incrementAndGet() + ";DB_CLOSE_DELAY=-1", "", ""));
     }
 
     @Override

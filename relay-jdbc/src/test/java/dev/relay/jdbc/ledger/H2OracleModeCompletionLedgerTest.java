@@ -11,7 +11,7 @@ class H2OracleModeCompletionLedgerTest extends CompletionLedgerContract {
 
     @Override
     protected Jdbi jdbi() {
-        Jdbi jdbi = Jdbi.create("jdbc:h2:mem:oledger" + DATABASES.incrementAndGet() + ";MODE=Oracle;DB_CLOSE_DELAY=-1");
+        Jdbi jdbi = Jdbi.create(new PooledDataSource("jdbc:h2:mem:oledger" + DATABASES.incrementAndGet() + ";MODE=Oracle;DB_CLOSE_DELAY=-1", "", ""));
         jdbi.useHandle(h -> h.execute("CREATE SCHEMA IF NOT EXISTS relay"));
         return jdbi;
     }
