@@ -227,6 +227,16 @@ public final class Task {
         public Builder parameter(String key, String value) {
             Names.requireParameter(key);
             Objects.requireNonNull(value, () -> "value of parameter '" + key + "'");
+            for (int i = 0; i < value.length(); i++) {
+                char c = value.charAt(i);
+                boolean paired = Character.isHighSurrogate(c) ? i + 1 < value.length() && Character.isLowSurrogate(value.charAt(++i))
+                        : !Character.isLowSurrogate(c);
+                if (!paired) {
+                    // UTF-8 cannot encode it, so two different values could derive the same task id
+                    throw new IllegalArgumentException("value of parameter '" + key + "' holds an unpaired surrogate at index "
+                            + i + ": '" + Names.printable(value) + "'");
+                }
+            }
             if (value.length() > Names.MAX_PARAMETER_VALUE) {
                 throw new IllegalArgumentException("value of parameter '" + key + "' is " + value.length()
                         + " chars long; at most " + Names.MAX_PARAMETER_VALUE + " are allowed");

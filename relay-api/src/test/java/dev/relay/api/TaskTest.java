@@ -69,6 +69,15 @@ class TaskTest {
     }
 
     @Test
+    void parameterValue_withAnUnpairedSurrogate_isRejected_becauseItsIdCouldCollide() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Task.builder("r", "s").scope(W).parameter("district", "7\uD800"));
+        assertTrue(e.getMessage().contains("'district'") && e.getMessage().contains("surrogate"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> Task.builder("r", "s").scope(W).parameter("d", "\uDC00x"));
+        assertEquals("\uD83D\uDE97", Task.builder("r", "s").scope(W).parameter("d", "\uD83D\uDE97").build().parameter("d").orElseThrow());
+    }
+
+    @Test
     void parameterValues_mayHoldAnything_theyAreBoundNotConcatenated() {
         Task t = Task.builder("r", "s").scope(W).parameter("district", "7'; DROP TABLE x; --").build();
         assertEquals("7'; DROP TABLE x; --", t.parameter("district").orElseThrow());
