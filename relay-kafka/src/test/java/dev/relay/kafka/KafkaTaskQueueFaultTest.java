@@ -121,7 +121,8 @@ class KafkaTaskQueueFaultTest {
         TestSink sink = new TestSink();
         Set<String> offered = new LinkedHashSet<>();
         Map<String, String> bad = new HashMap<>(); // key → expected reason fragment
-        try (TestSink.Worker w = sink.new Worker(q, Set.of("config"))) {
+        TestSink.Worker worker = sink.new Worker(q, Set.of("config"));
+        try {
             q.subscribe(Set.of("config"));
             try (KafkaProducer<byte[], byte[]> p = EmbeddedKafka.producer(EmbeddedKafka.bootstrapServers())) {
                 for (int i = 0; i < 120; i++) {
@@ -159,6 +160,7 @@ class KafkaTaskQueueFaultTest {
             }
             TestSink.await(() -> sink.hasAll(offered), Duration.ofSeconds(60));
         } finally {
+            worker.close();
             q.close();
         }
         Map<String, String> dead = new HashMap<>();
@@ -191,7 +193,8 @@ class KafkaTaskQueueFaultTest {
         KafkaTaskQueue b = queue(prefix, group, 4, 50);
         a.subscribe(Set.of("realtime"));
         b.subscribe(Set.of("realtime"));
-        try (TestSink.Worker wb = sink.new Worker(b, Set.of("realtime"))) {
+        TestSink.Worker worker = sink.new Worker(b, Set.of("realtime"));
+        try {
             for (int i = 0; i < n / 2; i++) {
                 Task t = TestSink.task("realtime", i);
                 a.offer(t);
@@ -222,6 +225,7 @@ class KafkaTaskQueueFaultTest {
             }
             TestSink.await(() -> sink.hasAll(offered), Duration.ofSeconds(90));
         } finally {
+            worker.close();
             a.close();
             b.close();
         }
