@@ -29,7 +29,7 @@ final class ProcessBroker implements AutoCloseable {
     private Process process;
 
     ProcessBroker() throws IOException {
-        this.dir = Files.createTempDirectory("relay-kafka-broker");
+        this.dir = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "process-broker");
         this.port = freePort();
         this.controllerPort = freePort();
         this.properties = dir.resolve("server.properties");
@@ -109,6 +109,11 @@ final class ProcessBroker implements AutoCloseable {
     @Override
     public void close() {
         kill();
+        try {
+            EmbeddedKafka.deleteRecursively(dir);
+        } catch (IOException e) {
+            // a temp directory left behind
+        }
     }
 
     private static List<String> javaCommand(List<String> args) {
