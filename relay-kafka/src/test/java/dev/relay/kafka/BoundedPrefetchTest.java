@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.relay.api.Lease;
 import dev.relay.api.Task;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
@@ -37,11 +36,15 @@ class BoundedPrefetchTest {
         try {
             q.subscribe(Set.of("backfill", "realtime"));
             long t0 = System.nanoTime();
+            // 2,000 distinct windows written 100 times each: the lag is what matters, and encoding 200,000
+            // distinct tasks would only cost test time
+            byte[][] values = new byte[2000][];
+            for (int i = 0; i < values.length; i++) {
+                values[i] = TaskRecordCodec.encode(TestSink.task("backfill", i));
+            }
             try (KafkaProducer<byte[], byte[]> p = EmbeddedKafka.producer(servers)) {
                 for (int i = 0; i < LAG; i++) {
-                    Task t = TestSink.task("backfill", i);
-                    p.send(new ProducerRecord<>(topics.laneTopic("backfill"), t.id().getBytes(StandardCharsets.UTF_8),
-                            TaskRecordCodec.encode(t)));
+                    p.send(new ProducerRecord<>(topics.laneTopic("backfill"), i % 2, null, values[i % values.length]));
                 }
                 p.flush();
             }

@@ -20,9 +20,11 @@ class BrokerKillTest {
 
     @Test
     void brokerKilledAndRestarted_duringARun_nothingLost() throws Exception {
-        int n = 600;
+        int n = 300;
+        long t0 = System.nanoTime();
         try (ProcessBroker broker = new ProcessBroker()) {
             broker.start();
+            long started = System.nanoTime();
             String prefix = "kill.";
             KafkaTaskQueue q = KafkaTaskQueue.builder()
                     .bootstrapServers(broker.bootstrapServers())
@@ -42,7 +44,8 @@ class BrokerKillTest {
             AtomicInteger offerFailures = new AtomicInteger();
             AtomicLong offeredCount = new AtomicLong();
             AtomicBoolean stop = new AtomicBoolean();
-            try (TestSink.Worker w = sink.new Worker(q, Set.of("realtime", "config"))) {
+            TestSink.Worker worker = sink.new Worker(q, Set.of("realtime", "config"));
+            try {
                 q.subscribe(Set.of("realtime", "config"));
                 Thread offerer = new Thread(() -> {
                     for (int i = 0; i < n && !stop.get(); i++) {
@@ -67,17 +70,24 @@ class BrokerKillTest {
                 offerer.start();
                 TestSink.await(() -> offeredCount.get() >= n / 3, Duration.ofSeconds(60));
                 long atKill = offeredCount.get();
+                long killed = System.nanoTime();
                 broker.kill();
                 Thread.sleep(2000);
                 broker.start();
+                long restarted = System.nanoTime();
                 offerer.join(180_000);
                 TestSink.await(() -> sink.hasAll(offered), Duration.ofSeconds(120));
+                long done = System.nanoTime();
+                System.out.printf("[broker-kill] phases: broker start %d ms, run until kill %d ms, down + restart %d ms,"
+                        + " restart until every task in the sink %d ms%n", (started - t0) / 1_000_000,
+                        (killed - started) / 1_000_000, (restarted - killed) / 1_000_000, (done - restarted) / 1_000_000);
                 stop.set(true);
                 sink.print("broker-kill", offered.size(), offered);
                 System.out.printf("[broker-kill] killed after %d offers; offers that failed and were repeated=%d%n",
                         atKill, offerFailures.get());
             } finally {
                 stop.set(true);
+                worker.close();
                 q.close();
             }
             assertEquals(n, offered.size());

@@ -74,4 +74,27 @@ class ConfigurationTest {
                 .bootstrapServers("localhost:1").sourceTopic("legacy").build());
         assertTrue(e.getMessage().contains("router"), e.getMessage());
     }
+
+    @Test
+    void build_makesExactlyOneThread_withTheInjectedFactory() {
+        java.util.List<Thread> made = new java.util.concurrent.CopyOnWriteArrayList<>();
+        KafkaTaskQueue q = KafkaTaskQueue.builder().bootstrapServers("localhost:1").groupId("threads")
+                .revocationTimeout(Duration.ofSeconds(1)).offerTimeout(Duration.ofSeconds(1))
+                .threadFactory(r -> {
+                    Thread t = new Thread(r, "injected-consumer-thread");
+                    t.setDaemon(true);
+                    made.add(t);
+                    return t;
+                }).build();
+        try {
+            assertEquals(1, made.size(), "one consumer thread, from the injected factory");
+            assertTrue(made.get(0).isAlive());
+            assertEquals(-1, q.backlog("nowhere"), "a lane not subscribed has no known backlog");
+            assertTrue(q.poll("nowhere", 5).isEmpty());
+        } finally {
+            q.close();
+        }
+        assertTrue(!made.get(0).isAlive(), "close ends the consumer thread");
+        assertThrows(dev.relay.api.QueueException.class, () -> q.offer(TestSink.task("realtime", 1)));
+    }
 }

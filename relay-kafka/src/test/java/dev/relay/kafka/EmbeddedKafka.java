@@ -1,6 +1,11 @@
 package dev.relay.kafka;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Comparator;
+import java.util.stream.Stream;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -35,7 +40,13 @@ final class EmbeddedKafka {
         if (cluster == null) {
             long t0 = System.nanoTime();
             try {
+                // under target/, emptied at the start of each run: the broker is not shut down at exit (a
+                // graceful shutdown on a busy machine can outlast surefire's fork exit timeout)
+                Path base = Path.of("target", "embedded-kafka").toAbsolutePath();
+                deleteRecursively(base);
+                Files.createDirectories(base);
                 KafkaClusterTestKit c = new KafkaClusterTestKit.Builder(new TestKitNodes.Builder()
+                        .setBaseDirectory(base)
                         .setCombined(true).setNumBrokerNodes(1).setNumControllerNodes(1).build())
                         .setConfigProp("group.initial.rebalance.delay.ms", "0")
                         .setConfigProp("group.min.session.timeout.ms", "1000")
@@ -50,13 +61,6 @@ final class EmbeddedKafka {
                 c.startup();
                 c.waitForReadyBrokers();
                 cluster = c;
-                Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                    try {
-                        c.close();
-                    } catch (Exception e) {
-                        // exiting anyway
-                    }
-                }));
             } catch (Exception e) {
                 throw new IllegalStateException("could not start the embedded Kafka broker", e);
             }
@@ -64,6 +68,17 @@ final class EmbeddedKafka {
                     (System.nanoTime() - t0) / 1_000_000);
         }
         return cluster.bootstrapServers();
+    }
+
+    static void deleteRecursively(Path dir) throws IOException {
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try (Stream<Path> paths = Files.walk(dir)) {
+            for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
+        }
     }
 
     /** @return a unique name for a test's topics and groups */

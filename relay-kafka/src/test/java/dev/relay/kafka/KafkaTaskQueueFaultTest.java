@@ -121,7 +121,8 @@ class KafkaTaskQueueFaultTest {
         TestSink sink = new TestSink();
         Set<String> offered = new LinkedHashSet<>();
         Map<String, String> bad = new HashMap<>(); // key → expected reason fragment
-        try (TestSink.Worker w = sink.new Worker(q, Set.of("config"))) {
+        TestSink.Worker worker = sink.new Worker(q, Set.of("config"));
+        try {
             q.subscribe(Set.of("config"));
             try (KafkaProducer<byte[], byte[]> p = EmbeddedKafka.producer(EmbeddedKafka.bootstrapServers())) {
                 for (int i = 0; i < 120; i++) {
@@ -159,6 +160,7 @@ class KafkaTaskQueueFaultTest {
             }
             TestSink.await(() -> sink.hasAll(offered), Duration.ofSeconds(60));
         } finally {
+            worker.close();
             q.close();
         }
         Map<String, String> dead = new HashMap<>();
@@ -191,7 +193,8 @@ class KafkaTaskQueueFaultTest {
         KafkaTaskQueue b = queue(prefix, group, 4, 50);
         a.subscribe(Set.of("realtime"));
         b.subscribe(Set.of("realtime"));
-        try (TestSink.Worker wb = sink.new Worker(b, Set.of("realtime"))) {
+        TestSink.Worker worker = sink.new Worker(b, Set.of("realtime"));
+        try {
             for (int i = 0; i < n / 2; i++) {
                 Task t = TestSink.task("realtime", i);
                 a.offer(t);
@@ -222,10 +225,72 @@ class KafkaTaskQueueFaultTest {
             }
             TestSink.await(() -> sink.hasAll(offered), Duration.ofSeconds(90));
         } finally {
+            worker.close();
             a.close();
             b.close();
         }
         sink.print("takeover", offered.size(), offered);
         assertEquals(0, sink.missing(offered), "every task reached the sink");
+    }
+
+    @Test
+    void retryWaitingInItsTopic_survivesARestart_andComesBackOnceAfterItsTime() throws Exception {
+        String prefix = EmbeddedKafka.unique("retry") + ".";
+        String group = prefix + "g";
+        Task poison = TestSink.task("config", 1);
+        Task healthy = TestSink.task("config", 2);
+        java.time.Instant notBefore;
+        KafkaTaskQueue first = queue(prefix, group, 1, 100);
+        try {
+            first.subscribe(Set.of("config"));
+            first.offer(poison);
+            first.offer(healthy);
+            List<Lease> got = new ArrayList<>();
+            TestSink.await(() -> {
+                got.addAll(first.poll("config", 2));
+                return got.size() >= 2;
+            }, Duration.ofSeconds(60));
+            assertEquals(2, got.size());
+            notBefore = java.time.Instant.now().plusSeconds(3);
+            for (Lease l : got) {
+                if (l.task().id().equals(poison.id())) {
+                    l.retry(Duration.ofSeconds(3), "sink down");
+                } else {
+                    l.complete();
+                }
+            }
+            assertTrue(first.flush(Duration.ofSeconds(10)), "commit after the retry record was acknowledged");
+        } finally {
+            first.crash(true);
+        }
+        KafkaTaskQueue second = queue(prefix, group, 1, 100);
+        List<Task> after = new ArrayList<>();
+        List<java.time.Instant> handedOutAt = new ArrayList<>();
+        try {
+            second.subscribe(Set.of("config"));
+            TestSink.await(() -> {
+                for (Lease l : second.poll("config", 10)) {
+                    after.add(l.task());
+                    handedOutAt.add(java.time.Instant.now());
+                    l.complete();
+                }
+                return !after.isEmpty();
+            }, Duration.ofSeconds(60));
+            long until = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+            while (System.nanoTime() < until) { // nothing else may come
+                for (Lease l : second.poll("config", 10)) {
+                    after.add(l.task());
+                    l.complete();
+                }
+                Thread.sleep(20);
+            }
+        } finally {
+            second.close();
+        }
+        System.out.printf("[retry-restart] handed out after the restart: %s%n", after);
+        assertEquals(1, after.size(), "only the retry comes back: the original and the completed task were committed");
+        assertEquals(poison.id(), after.get(0).id());
+        assertEquals(2, after.get(0).attempt());
+        assertTrue(!handedOutAt.get(0).isBefore(notBefore.minusMillis(50)), "the retry was held until its time");
     }
 }

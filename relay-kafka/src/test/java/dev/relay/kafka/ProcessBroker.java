@@ -29,7 +29,7 @@ final class ProcessBroker implements AutoCloseable {
     private Process process;
 
     ProcessBroker() throws IOException {
-        this.dir = Files.createTempDirectory("relay-kafka-broker");
+        this.dir = Files.createTempDirectory(Path.of("target").toAbsolutePath(), "process-broker");
         this.port = freePort();
         this.controllerPort = freePort();
         this.properties = dir.resolve("server.properties");
@@ -54,8 +54,13 @@ final class ProcessBroker implements AutoCloseable {
                 "num.network.threads=2",
                 "num.io.threads=2",
                 "") + "\n");
-        run(List.of("kafka.tools.StorageTool", "format", "--standalone", "-t", Uuid.randomUuid().toString(),
-                "-c", properties.toString()), dir.resolve("format.log"));
+        // format the log directory in-process (saves a JVM start)
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        int rc = kafka.tools.StorageTool.execute(new String[] {"format", "--standalone", "-t",
+            Uuid.randomUuid().toString(), "-c", properties.toString()}, new java.io.PrintStream(out, true, "UTF-8"));
+        if (rc != 0) {
+            throw new IOException("formatting " + dir + " failed: " + out.toString("UTF-8"));
+        }
     }
 
     String bootstrapServers() {
@@ -90,16 +95,25 @@ final class ProcessBroker implements AutoCloseable {
     }
 
     /** kill -9. */
-    void kill() throws InterruptedException {
+    void kill() {
         if (process != null) {
             process.destroyForcibly();
-            process.waitFor(30, TimeUnit.SECONDS);
+            try {
+                process.waitFor(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         kill();
+        try {
+            EmbeddedKafka.deleteRecursively(dir);
+        } catch (IOException e) {
+            // a temp directory left behind
+        }
     }
 
     private static List<String> javaCommand(List<String> args) {
@@ -109,20 +123,6 @@ final class ProcessBroker implements AutoCloseable {
                 "-XX:TieredStopAtLevel=1", "-Xshare:auto", "-cp", cp));
         cmd.addAll(args);
         return cmd;
-    }
-
-    private static void run(List<String> args, Path log) throws IOException {
-        Process p = new ProcessBuilder(javaCommand(args)).redirectErrorStream(true)
-                .redirectOutput(log.toFile()).start();
-        try {
-            if (!p.waitFor(90, TimeUnit.SECONDS) || p.exitValue() != 0) {
-                p.destroyForcibly();
-                throw new IOException("'" + String.join(" ", args) + "' failed: " + Files.readString(log));
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted", e);
-        }
     }
 
     private static int freePort() throws IOException {
