@@ -153,7 +153,11 @@ public final class Task {
         return Optional.ofNullable(parameters.get(key));
     }
 
-    /** @return the delivery attempt, starting at 1; every redelivery (retry or lost lease) adds one */
+    /**
+     * @return the delivery attempt, starting at 1. Every retry adds one; a lease lost while its holder lives
+     *     (timed out) adds one where the backend can tell — the in-memory queue does, while a Kafka record
+     *     redelivered after a crash carries the attempt it was written with
+     */
     public int attempt() {
         return attempt;
     }
