@@ -45,6 +45,7 @@ import java.util.Objects;
 public final class WindowSink implements Sink {
 
     private final Jdbi jdbi;
+    private final Dialect dialect;
     private final TargetTable target;
     private final String timeColumn;
     private final Map<String, String> taskColumns;
@@ -53,6 +54,7 @@ public final class WindowSink implements Sink {
 
     private WindowSink(Builder b) {
         this.jdbi = b.jdbi;
+        this.dialect = b.dialect;
         this.target = b.target.build("WindowSink");
         this.timeColumn = b.timeColumn;
         this.taskColumns = Collections.unmodifiableMap(new LinkedHashMap<>(b.taskColumns));
@@ -118,6 +120,24 @@ public final class WindowSink implements Sink {
         return session;
     }
 
+    /**
+     * @param table the rendered table
+     * @param window the window
+     * @param constants the task column values
+     * @return a 64-bit key naming this replace, for a database's advisory lock
+     */
+    static long lockKey(String table, Window window, List<String> constants) {
+        StringBuilder sb = new StringBuilder(table.toUpperCase(java.util.Locale.ROOT)).append('\n').append(window);
+        constants.forEach(c -> sb.append('\n').append(c.length()).append(':').append(c));
+        try {
+            byte[] d = java.security.MessageDigest.getInstance("SHA-256")
+                    .digest(sb.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            return java.nio.ByteBuffer.wrap(d).getLong();
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required of every Java platform", e);
+        }
+    }
+
     @Override
     public String toString() {
         return "WindowSink[" + target.template() + " by " + timeColumn + " " + description + "]";
@@ -145,6 +165,16 @@ public final class WindowSink implements Sink {
             lock.lock();
             try {
                 handle.begin();
+                String lock = dialect.windowLockSql();
+                if (lock != null) {
+                    // a redelivered task may run while its first delivery still writes: serialise the two, so the
+                    // second's DELETE sees (and replaces) the first's committed rows instead of adding a copy
+                    try (PreparedStatement ps = handle.getConnection().prepareStatement(lock)) {
+                        publish(ps);
+                        ps.setLong(1, lockKey(table, window, constants));
+                        ps.execute();
+                    }
+                }
                 StringBuilder delete = new StringBuilder("DELETE FROM ").append(table).append(" WHERE ")
                         .append(timeColumn).append(" >= ? AND ").append(timeColumn).append(" < ?");
                 for (String c : taskColumns.keySet()) {
@@ -206,6 +236,7 @@ public final class WindowSink implements Sink {
      */
     public static final class Builder {
         private final Jdbi jdbi;
+        private final Dialect dialect;
         private final String description;
         private final TargetTable.Spec target = new TargetTable.Spec();
         private String timeColumn;
@@ -215,7 +246,7 @@ public final class WindowSink implements Sink {
 
         private Builder(Jdbi jdbi, Dialect dialect, String description) {
             this.jdbi = jdbi;
-            Objects.requireNonNull(dialect, "dialect");
+            this.dialect = Objects.requireNonNull(dialect, "dialect");
             this.description = description;
         }
 

@@ -93,7 +93,7 @@ class JdbcPullerH2Test {
         Set<String> expected = new TreeSet<>();
         dayRows.forEach(r -> expected.add(Vds30Sec.key(r)));
         // cut the day at arbitrary sample instants: every cut is a boundary that rows sit exactly on
-        qt().withExamples(40).forAll(lists().of(integers().between(1, 2879)).ofSizeBetween(0, 12)).checkAssert(cuts -> {
+        qt().withExamples(25).forAll(lists().of(integers().between(1, 2879)).ofSizeBetween(0, 10)).checkAssert(cuts -> {
             TreeSet<Integer> points = new TreeSet<>(cuts);
             points.add(0);
             points.add(2880);
