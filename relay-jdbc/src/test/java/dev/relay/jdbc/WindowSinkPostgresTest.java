@@ -50,6 +50,28 @@ class WindowSinkPostgresTest extends WindowSinkContract {
         assertEquals(0, target.openConnections());
     }
 
+    @Test
+    void write_connectionKilledMidWrite_failsRetryablyAndTheRetryLeavesExactlyTheSourceRows() throws Exception {
+        Task task = task("D7", 4, 5);
+        List<Row> rows = TestRelay.pullAll(SourceFixture.puller(), task);
+        SinkSession session = sink().open(task, rows.get(0).schema());
+        session.write(rows.subList(0, 300)); // one batch of 250 executed, 50 pending
+        // the warehouse drops the connection (restart, failover, idle-in-transaction timeout)
+        execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid()"
+                + " AND state = 'idle in transaction' AND query LIKE 'INSERT INTO VDS30SEC_COPY%'");
+        dev.relay.api.SinkException e = org.junit.jupiter.api.Assertions.assertThrows(dev.relay.api.SinkException.class,
+                () -> {
+                    session.write(rows.subList(300, rows.size()));
+                    session.commit();
+                });
+        org.junit.jupiter.api.Assertions.assertTrue(e.retryable(), e.getMessage());
+        session.close();
+        assertEquals(0, count());
+        assertEquals(0, target.openConnections());
+        TestRelay.relay(SourceFixture.puller(), sink(), task.withAttempt(2));
+        assertEquals(source(task), stored("D7", 4, 5));
+    }
+
     private void awaitAdvisoryLockWaiter() throws Exception {
         for (int i = 0; i < 2_000; i++) {
             try (Connection c = target.getConnection(); Statement s = c.createStatement();
