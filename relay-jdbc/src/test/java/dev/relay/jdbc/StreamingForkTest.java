@@ -81,6 +81,14 @@ class StreamingForkTest {
     }
 
     @Test
+    void relay_sourceDialectLeavingAutocommitOn_runsOutOfMemory() throws Exception {
+        // the puller itself in the buggy configuration: same fetch size, but autocommit stays on
+        Result r = fork("relay-autocommit");
+        assertEquals(3, r.exit(), "expected the child to die of OutOfMemoryError:\n" + r.output());
+        assertTrue(r.output().contains("OutOfMemoryError"), r.output());
+    }
+
+    @Test
     void naiveRead_autocommitOnInA64MbHeap_runsOutOfMemory() throws Exception {
         // the control: proves the window is too big to buffer, so the test above proves streaming
         Result r = fork("naive");
