@@ -36,6 +36,11 @@ import java.util.Objects;
  *     .batchSize(1_000).build();
  * }</pre>
  *
+ * <p>On PostgreSQL the session first takes a transaction-scoped advisory lock named after the table, window and
+ * task column values, so a task delivered twice at once (a lease lost to a slow worker) is written one delivery
+ * after the other and still leaves one copy. On other databases two concurrent sessions of the same window are
+ * not serialised here (under READ COMMITTED both could insert): the engine's leases must prevent that.
+ *
  * <p>Every row's time column must lie in the task's window (otherwise a later replace of another window would
  * leave it behind twice); a row outside fails the session without retry. Column names come from the row schema
  * (optionally renamed) and must be plain identifiers; values are always bound.

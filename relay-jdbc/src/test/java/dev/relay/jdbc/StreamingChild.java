@@ -14,7 +14,7 @@ import java.time.LocalDateTime;
  * The forked JVM of {@link StreamingForkTest}, run with a small heap. Modes:
  * <ul>
  *   <li>{@code relay SCHEMA START END}: JdbcPuller (PostgreSQL dialect) → WindowSink into {@code vds30sec_copy};
- *       prints {@code ROWS n} and {@code PEAK_HEAP_MB m}.</li>
+ *       prints {@code ROWS n}, {@code MAX_HEAP_MB m} and the heap pools' peaks.</li>
  *   <li>{@code relay-autocommit SCHEMA START END}: the same relay with the source declared as H2, a dialect that
  *       leaves autocommit on — the puller's one PostgreSQL-specific decision undone.</li>
  *   <li>{@code naive SCHEMA START END}: the buggy configuration — plain JDBC with a fetch size but autocommit on,
