@@ -116,6 +116,20 @@ class JdbcPullerH2Test {
     }
 
     @Test
+    void open_oracleDialectOnH2InOracleMode_pullsTheSameRowsAndSchema() {
+        JdbcPuller oracle = JdbcPuller.builder(source, Dialect.ORACLE)
+                .query(SourceQuery.window("vds30sec",
+                                "SELECT * FROM ${district}.VDS30SEC WHERE SAMPLE_TIME >= :start AND SAMPLE_TIME < :end")
+                        .identifier("district", "D(3|4|5|6|7|8|10|11|12)").build())
+                .fetchSize(100).chunkSize(100).build();
+        Task task = window(AUTUMN.atTime(0, 30), AUTUMN.atTime(2, 30));
+        List<Row> viaOracle = TestRelay.pullAll(oracle, task);
+        List<Row> viaH2 = TestRelay.pullAll(puller(source, 100), task);
+        assertEquals(viaH2, viaOracle);
+        assertEquals(60 + 240 + 60, viaOracle.size(), "00:30-01:00, both passes of 01:00-02:00, 02:00-02:30");
+    }
+
+    @Test
     void open_autumnRepeatedHour_isOneWindowWithBothHoursRows() {
         JdbcPuller puller = puller(source, 1000);
         List<Row> repeated = TestRelay.pullAll(puller, window(AUTUMN.atTime(1, 0), AUTUMN.atTime(2, 0)));
