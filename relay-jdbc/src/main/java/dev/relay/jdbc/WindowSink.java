@@ -2,6 +2,7 @@ package dev.relay.jdbc;
 
 import dev.relay.api.Column;
 import dev.relay.api.InvalidTaskException;
+import dev.relay.api.Names;
 import dev.relay.api.Row;
 import dev.relay.api.RowSchema;
 import dev.relay.api.Sink;
@@ -13,6 +14,10 @@ import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 
 import javax.sql.DataSource;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.time.LocalDateTime;
@@ -20,6 +25,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 
@@ -132,13 +138,12 @@ public final class WindowSink implements Sink {
      * @return a 64-bit key naming this replace, for a database's advisory lock
      */
     static long lockKey(String table, Window window, List<String> constants) {
-        StringBuilder sb = new StringBuilder(table.toUpperCase(java.util.Locale.ROOT)).append('\n').append(window);
+        StringBuilder sb = new StringBuilder(table.toUpperCase(Locale.ROOT)).append('\n').append(window);
         constants.forEach(c -> sb.append('\n').append(c.length()).append(':').append(c));
         try {
-            byte[] d = java.security.MessageDigest.getInstance("SHA-256")
-                    .digest(sb.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
-            return java.nio.ByteBuffer.wrap(d).getLong();
-        } catch (java.security.NoSuchAlgorithmException e) {
+            byte[] d = MessageDigest.getInstance("SHA-256").digest(sb.toString().getBytes(StandardCharsets.UTF_8));
+            return ByteBuffer.wrap(d).getLong();
+        } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is required of every Java platform", e);
         }
     }
@@ -292,7 +297,7 @@ public final class WindowSink implements Sink {
          */
         public Builder taskColumn(String column, String parameterKey) {
             Identifiers.requireSimple(column, "task column");
-            dev.relay.api.Names.requireParameter(parameterKey);
+            Names.requireParameter(parameterKey);
             if (taskColumns.putIfAbsent(column, parameterKey) != null) {
                 throw new IllegalArgumentException("task column '" + column + "' is set twice");
             }
