@@ -40,6 +40,8 @@ class RedactionTest {
         // the PostgreSQL driver echoes unparsed user info as a host name
         assertEquals("UnknownHostException: relay:***@127.0.0.1",
                 Redactor.redact("UnknownHostException: relay:" + SECRET + "@127.0.0.1"));
+        assertEquals("password: *** and Password=***", Redactor.redact("password: " + SECRET + " and Password=" + SECRET));
+        assertEquals("syntax error, unexpected token: SELECT", Redactor.redact("syntax error, unexpected token: SELECT"));
         assertEquals("no secrets here: SAMPLE_TIME >= ?", Redactor.redact("no secrets here: SAMPLE_TIME >= ?"));
     }
 
