@@ -14,7 +14,8 @@ public interface Puller {
      * Starts pulling a task.
      *
      * @param task the task
-     * @return a cursor over its rows; the caller closes it
+     * @return a cursor over its rows; the caller closes it. Should not block on the query itself: run it on the
+     *     cursor's first {@code schema()} or {@code next()}, where {@link RowCursor#cancel()} can stop it
      * @throws InvalidTaskException if the task names an unknown source or lacks a parameter (never retried)
      * @throws PullException if the source failed (retryable unless it says otherwise)
      */

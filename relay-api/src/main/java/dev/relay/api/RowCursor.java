@@ -10,7 +10,13 @@ import java.util.List;
  */
 public interface RowCursor extends AutoCloseable {
 
-    /** @return the schema of the rows */
+    /**
+     * The schema of the rows. May run the query and block until the source answers (a puller may defer the
+     * query from {@link Puller#open} to here, so that {@link #cancel()} can stop it).
+     *
+     * @return the schema of the rows
+     * @throws PullException if the source failed, timed out or the cursor was cancelled
+     */
     RowSchema schema();
 
     /**

@@ -19,7 +19,9 @@ public interface SinkSession extends AutoCloseable {
     void write(List<Row> rows);
 
     /**
-     * Makes the session's rows visible and durable, replacing any earlier write of the same task.
+     * Makes the session's rows visible and durable, replacing any earlier write of the same task. The engine
+     * commits only after the task's cursor reported its end (an empty chunk), so the rows written are all the
+     * rows the source returned for the task.
      *
      * @throws SinkException if the commit failed; then nothing of this session is visible
      */
