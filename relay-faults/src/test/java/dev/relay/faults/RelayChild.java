@@ -5,8 +5,11 @@ import dev.relay.api.Puller;
 import dev.relay.api.RetryPolicy;
 import dev.relay.api.RowCursor;
 import dev.relay.api.SeriesKey;
+import dev.relay.api.Sink;
+import dev.relay.api.Task;
 import dev.relay.core.LaneSnapshot;
 import dev.relay.core.Relay;
+import dev.relay.core.RelayListener;
 import dev.relay.core.RelaySnapshot;
 import dev.relay.core.plan.PlanningLoop;
 import dev.relay.core.plan.RealtimeTicker;
@@ -38,8 +41,10 @@ import java.time.LocalTime;
 import java.time.ZoneId;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -98,11 +103,6 @@ public final class RelayChild {
         DataSource sink = pool(pg(p, p.getProperty("sink.schema"), "relay-sink-" + instance), permits + 3);
         DataSource admin = pg(p, null, "relay-admin-" + instance);
 
-        Clock simulated = new SimClock(Instant.ofEpochMilli(Long.parseLong(p.getProperty("real.epoch"))),
-                day0.plusDays(days - 1L).atStartOfDay(ZONE).toInstant(),
-                Double.parseDouble(p.getProperty("speed")),
-                day0.plusDays(days).atStartOfDay(ZONE).toInstant().plus(LATENESS).plusSeconds(60));
-
         KafkaTopics topics = topics(p.getProperty("prefix"));
         KafkaTaskQueue queue = KafkaTaskQueue.builder()
                 .bootstrapServers(p.getProperty("bootstrap"))
@@ -150,17 +150,28 @@ public final class RelayChild {
             return cursor;
         };
 
-        WindowSink.Builder windows = null;
         Relay.Builder relay = Relay.builder().queue(queue).puller(faulty).ledger(ledger).sourcePermits(permits)
                 .quantum(Duration.ofMillis(20)).idlePollInterval(Duration.ofMillis(50)).shutdownTimeout(Duration.ofSeconds(10))
                 .suspendAfterFailures(5).random(new java.util.SplittableRandom(seed ^ instance.hashCode())::nextDouble);
+        boolean lockWindows = Boolean.parseBoolean(p.getProperty("sink.lock", "true"));
+        DataSource locks = pool(pg(p, null, "relay-locks-" + instance), permits + 1);
+        Map<String, AtomicLong> outageCompleted = new ConcurrentHashMap<>();
+        relay.listener(new RelayListener() {
+            @Override
+            public void completed(Task task, Instant at, Duration service, long rows) {
+                if (Files.exists(sinkDownFlag)) {
+                    outageCompleted.computeIfAbsent(task.lane(), k -> new AtomicLong()).incrementAndGet();
+                }
+            }
+        });
         for (String lane : List.of("realtime", "backfill")) {
             DataSource laneSink = lane.equals(sinkDownLane) ? new FlagDataSource(sink, sinkDownFlag) : sink;
-            windows = WindowSink.builder(laneSink, Dialect.POSTGRESQL).table("VDS30SEC_${district}")
+            WindowSink.Builder windows = WindowSink.builder(laneSink, Dialect.POSTGRESQL).table("VDS30SEC_${district}")
                     .identifier("district", "D[0-9]+").timeColumn("SAMPLE_TIME").batchSize(500);
-            RetryPolicy retry = RetryPolicy.builder().maxAttempts(lane.equals("backfill") ? 80 : 8)
-                    .initialDelay(Duration.ofMillis(100)).maxDelay(Duration.ofMillis(800)).build();
-            relay.lane(LaneSpec.builder(lane).weight(lane.equals("realtime") ? 4 : 1).retryPolicy(retry).build(), windows.build());
+            RetryPolicy retry = RetryPolicy.builder().maxAttempts(lane.equals("backfill") ? 20 : 8)
+                    .initialDelay(Duration.ofMillis(100)).maxDelay(Duration.ofMillis(500)).build();
+            Sink windowSink = lockWindows ? new WindowLockingSink(windows.build(), locks) : windows.build();
+            relay.lane(LaneSpec.builder(lane).weight(lane.equals("realtime") ? 4 : 1).retryPolicy(retry).build(), windowSink);
         }
         DataSource configSink = "config".equals(sinkDownLane) ? new FlagDataSource(sink, sinkDownFlag) : sink;
         relay.lane(LaneSpec.builder("config").weight(8)
@@ -179,18 +190,32 @@ public final class RelayChild {
         for (String t : CONFIG_TABLES) {
             tables.add(SeriesKey.of("config", "table", t));
         }
+        Clock simulated = new SimClock(realEpoch(Path.of(args[0]).resolveSibling("epoch")),
+                day0.plusDays(days - 1L).atStartOfDay(ZONE).toInstant(),
+                Double.parseDouble(p.getProperty("speed")),
+                day0.plusDays(days).atStartOfDay(ZONE).toInstant().plus(LATENESS).plusSeconds(60));
         RealtimeTicker ticker = RealtimeTicker.builder().series(series).windowSize(Duration.ofMinutes(10)).zone(ZONE)
                 .seriesStart(day0.atStartOfDay()).lateness(LATENESS).backfillChunk(200)
                 .queue(queue).ledger(ledger).clock(simulated).build();
         SnapshotSchedule snapshots = SnapshotSchedule.builder().tables(tables).at(SNAPSHOT_TIME, ZONE).firstDay(day0)
                 .replanAfter(Duration.ofHours(12)).queue(queue).ledger(ledger).clock(simulated).build();
-        PlanningLoop planning = PlanningLoop.builder().step("realtime", ticker::tick).step("config", snapshots::tick).build();
+        PlanningLoop planning = PlanningLoop.builder()
+                // config first: a round of the ticker may take seconds of real time, hours of simulated time
+                .step("config", snapshots::tick).step("realtime", ticker::tick).build();
         ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "planner-" + instance);
             t.setDaemon(true);
             return t;
         });
-        timer.scheduleWithFixedDelay(planning, 0, 100, TimeUnit.MILLISECONDS);
+        AtomicLong planningRuns = new AtomicLong();
+        timer.scheduleWithFixedDelay(() -> {
+            try {
+                planning.run();
+                planningRuns.incrementAndGet();
+            } catch (Throwable t) { // never let the schedule die silently
+                t.printStackTrace();
+            }
+        }, 0, 100, TimeUnit.MILLISECONDS);
 
         long parent = Long.parseLong(args[4]);
         while (!Files.exists(stop)) {
@@ -199,6 +224,11 @@ public final class RelayChild {
                 Runtime.getRuntime().halt(3);
             }
             writeStatus(status, instance, engine.snapshot(), ticker, simulated, timeouts.get(), drops.get(), false);
+            StringBuilder outage = new StringBuilder();
+            outageCompleted.forEach((lane, n) -> outage.append(lane).append('=').append(n.get()).append('\n'));
+            Files.writeString(status.resolveSibling(instance + ".outage"), outage);
+            Files.writeString(status.resolveSibling(instance + ".planner"), "runs=" + planningRuns.get() + "\nfailures="
+                    + (planning.failures("realtime") + planning.failures("config")) + "\npending=" + ticker.backfillPending() + "\n");
             Thread.sleep(100);
         }
         timer.shutdownNow();
@@ -227,6 +257,19 @@ public final class RelayChild {
             ds.setCurrentSchema(schema);
         }
         return ds;
+    }
+
+    /**
+     * The real instant at which simulated time starts: written by the first relay instance of the run once it is
+     * up (so that a slow JVM start costs no simulated time), read by every later one.
+     */
+    static Instant realEpoch(Path file) throws IOException {
+        try {
+            Files.writeString(file, Long.toString(System.currentTimeMillis()), java.nio.file.StandardOpenOption.CREATE_NEW);
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+            // a restart, or a second instance: same timeline
+        }
+        return Instant.ofEpochMilli(Long.parseLong(Files.readString(file).trim()));
     }
 
     /** A connection pool, as a production relay would use (and so that a dropped connection is evicted). */
