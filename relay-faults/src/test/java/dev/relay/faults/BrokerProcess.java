@@ -12,7 +12,7 @@ import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.common.Uuid;
 
 /**
- * One KRaft broker ({@code kafka.Kafka}, combined broker and controller) in a JVM of its own, so that the suite
+ * One KRaft broker ({@code kafka.Kafka} through {@link BrokerMain}, combined broker and controller) in a JVM of its own, so that the suite
  * can kill -9 it and start it again on the same ports and log directory.
  *
  * <p>Not threadsafe: one test thread drives it.
@@ -75,7 +75,8 @@ final class BrokerProcess implements AutoCloseable {
     /** Starts the broker and returns once it answers a metadata request. */
     void start() throws IOException, InterruptedException {
         starts++;
-        process = new ProcessBuilder(Jvm.command("512m", "kafka.Kafka", List.of(config.toString())))
+        process = new ProcessBuilder(Jvm.command("512m", BrokerMain.class.getName(),
+                        List.of(Long.toString(ProcessHandle.current().pid()), config.toString())))
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("broker.log").toFile()))
                 .start();
         long deadline = System.nanoTime() + START_TIMEOUT.toNanos();

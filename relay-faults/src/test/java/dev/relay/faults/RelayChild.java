@@ -129,7 +129,7 @@ public final class RelayChild {
                 .fetchSize(500).chunkSize(250).queryTimeout(Duration.ofSeconds(30)).build();
         // the same query, made to outlast a 1 s timeout: the database cancels it
         JdbcPuller slowPuller = JdbcPuller.builder(source, Dialect.POSTGRESQL)
-                .query(SourceQuery.window("vds30sec", vdsSql + " AND EXISTS (SELECT pg_sleep(3))")
+                .query(SourceQuery.window("vds30sec", vdsSql + " AND 0 < (SELECT count(*) FROM pg_sleep(3))")
                         .identifier("district", "D[0-9]+").build())
                 .queryTimeout(Duration.ofSeconds(1)).build();
         AtomicLong timeouts = new AtomicLong();
@@ -195,7 +195,7 @@ public final class RelayChild {
                 Double.parseDouble(p.getProperty("speed")),
                 day0.plusDays(days).atStartOfDay(ZONE).toInstant().plus(LATENESS).plusSeconds(60));
         RealtimeTicker ticker = RealtimeTicker.builder().series(series).windowSize(Duration.ofMinutes(10)).zone(ZONE)
-                .seriesStart(day0.atStartOfDay()).lateness(LATENESS).backfillChunk(200)
+                .seriesStart(day0.atStartOfDay()).lateness(LATENESS).backfillChunk(60)
                 .queue(queue).ledger(ledger).clock(simulated).build();
         SnapshotSchedule snapshots = SnapshotSchedule.builder().tables(tables).at(SNAPSHOT_TIME, ZONE).firstDay(day0)
                 .replanAfter(Duration.ofHours(12)).queue(queue).ledger(ledger).clock(simulated).build();
