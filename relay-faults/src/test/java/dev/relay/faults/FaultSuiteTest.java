@@ -349,7 +349,13 @@ class FaultSuiteTest {
     }
 
     private static String killChild(ChildRelay child, double progress) throws IOException, InterruptedException {
+        // mid-task: wait (briefly) for a moment with tasks in flight
+        long until = System.nanoTime() + Duration.ofSeconds(5).toNanos();
         long inFlight = figure(child.status(), "inFlight");
+        while (inFlight == 0 && System.nanoTime() < until) {
+            Thread.sleep(20);
+            inFlight = figure(child.status(), "inFlight");
+        }
         child.kill();
         child.start();
         return String.format(Locale.ROOT, "relay kill -9 at %.0f%% (%d in flight)", progress * 100, inFlight);
