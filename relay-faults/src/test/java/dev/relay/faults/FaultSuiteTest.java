@@ -98,6 +98,11 @@ class FaultSuiteTest {
             System.out.println(table(RESULTS));
             System.out.printf("[faults] seed %d (replay with -Drelay.faults.seed=%d); work dir %s%n", SEED, SEED, workDir);
         }
+        if (workDir != null && RESULTS.stream().allMatch(FaultSuiteTest::passed)) {
+            try (java.util.stream.Stream<Path> files = Files.walk(workDir)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            }
+        }
     }
 
     @Test
@@ -145,6 +150,15 @@ class FaultSuiteTest {
         long end = System.nanoTime() + Duration.parse(soak.trim()).toNanos();
         for (int i = 0; System.nanoTime() < end; i++) {
             verify(run("soak-" + i, EnumSet.allOf(Fault.class), SEED + 100 + i));
+        }
+    }
+
+    private static boolean passed(Result r) {
+        try {
+            verify(r);
+            return true;
+        } catch (AssertionError e) {
+            return false;
         }
     }
 
