@@ -24,8 +24,10 @@ import java.time.Duration;
  * @param waitMax longest wait
  * @param sourceTime total time the lane's tasks held source permits
  * @param cost total cost charged to the lane, in the relay's {@link CostMeasure}
+ * @param duplicates second deliveries of a task that was buffered or running here at the time: they waited for the
+ *     first and were completed with it, without running (counted in the lane of the second delivery)
  */
 public record LaneSnapshot(String name, LaneState state, int weight, long backlog, int buffered, int inFlight,
         Duration oldestWaiting, long started, long completed, long retried, long deadLettered, long leasesLost, long rows,
-        Duration waitP50, Duration waitP99, Duration waitMax, Duration sourceTime, long cost) {
+        Duration waitP50, Duration waitP99, Duration waitMax, Duration sourceTime, long cost, long duplicates) {
 }

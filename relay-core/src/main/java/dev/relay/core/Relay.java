@@ -93,6 +93,10 @@ public final class Relay implements AutoCloseable {
     private final FairScheduler<Lease> scheduler;
     private final Map<String, LaneRuntime> lanes = new LinkedHashMap<>();
     private final Map<Lease, Dispatch> inFlight = new IdentityHashMap<>();
+    /** Ids of the tasks buffered or in flight here, so that a second delivery of one never runs beside it. */
+    private final Set<String> activeIds = new HashSet<>();
+    /** Second deliveries of an active task id, waiting for the first to end. */
+    private final Map<String, List<Lease>> parked = new HashMap<>();
     private boolean stopping;
     private int maxPermitsInUse;
     private long nextWakeMillis = Long.MAX_VALUE;
@@ -280,6 +284,7 @@ public final class Relay implements AutoCloseable {
         for (Dispatch d : abandoned) {
             d.cancel();
             endLease(d.lease, l -> l.release());
+            released(d.lease.task().id());
             inFlight.remove(d.lease);
             scheduler.complete(d.lane.slane, d.ticket, 0);
         }
@@ -534,6 +539,12 @@ public final class Relay implements AutoCloseable {
                 listener.deadLettered(t, now, reason);
                 continue;
             }
+            if (!activeIds.add(t.id())) {
+                // the same task (same id: same data) is buffered or running here already, perhaps from another lane
+                // or a re-plan: running both at once could only race in the sink; wait for the first to end
+                parked.computeIfAbsent(t.id(), k -> new ArrayList<>()).add(lease);
+                continue;
+            }
             scheduler.enqueue(lane.slane, lease);
         }
     }
@@ -650,8 +661,10 @@ public final class Relay implements AutoCloseable {
             }
             lane.rows.addAndGet(rows);
             listener.completed(task, now, service, rows);
+            completedId(task.id(), now);
         } else {
             failed(lane, d.lease, task, error, now);
+            released(task.id());
         }
         checkIdle(lane);
         if (stopping) {
@@ -763,6 +776,35 @@ public final class Relay implements AutoCloseable {
     private void releaseAll(List<Lease> leases) {
         for (Lease l : leases) {
             endLease(l, Lease::release);
+            released(l.task().id());
+        }
+    }
+
+    /**
+     * A task id is no longer active here (its first delivery ended without completing): its parked second
+     * deliveries are given back so that they run normally.
+     */
+    private void released(String id) {
+        activeIds.remove(id);
+        List<Lease> dups = parked.remove(id);
+        if (dups != null) {
+            for (Lease l : dups) {
+                endLease(l, Lease::release);
+            }
+        }
+    }
+
+    /** A task id completed here: its parked second deliveries are done too (same id, same data, committed). */
+    private void completedId(String id, Instant now) {
+        activeIds.remove(id);
+        List<Lease> dups = parked.remove(id);
+        if (dups != null) {
+            for (Lease l : dups) {
+                LaneRuntime lane = lanes.get(l.task().lane());
+                if (endLease(l, Lease::complete) && lane != null) {
+                    lane.duplicates.incrementAndGet();
+                }
+            }
         }
     }
 
@@ -1142,6 +1184,7 @@ public final class Relay implements AutoCloseable {
         final java.util.concurrent.atomic.AtomicLong retried = new java.util.concurrent.atomic.AtomicLong();
         final java.util.concurrent.atomic.AtomicLong deadLettered = new java.util.concurrent.atomic.AtomicLong();
         final java.util.concurrent.atomic.AtomicLong leasesLost = new java.util.concurrent.atomic.AtomicLong();
+        final java.util.concurrent.atomic.AtomicLong duplicates = new java.util.concurrent.atomic.AtomicLong();
         final java.util.concurrent.atomic.AtomicLong rows = new java.util.concurrent.atomic.AtomicLong();
         final java.util.concurrent.atomic.AtomicLong sourceNanos = new java.util.concurrent.atomic.AtomicLong();
         final java.util.concurrent.atomic.AtomicLong cost = new java.util.concurrent.atomic.AtomicLong();
@@ -1183,7 +1226,7 @@ public final class Relay implements AutoCloseable {
             return new LaneSnapshot(spec.name(), publishedState, publishedWeight, backlog, publishedBuffered,
                     publishedInFlight, age, started.get(), completed.get(), retried.get(), deadLettered.get(),
                     leasesLost.get(), rows.get(), waits.percentile(0.5), waits.percentile(0.99), waits.max(),
-                    Duration.ofNanos(sourceNanos.get()), cost.get());
+                    Duration.ofNanos(sourceNanos.get()), cost.get(), duplicates.get());
         }
     }
 

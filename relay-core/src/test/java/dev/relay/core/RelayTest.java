@@ -261,6 +261,32 @@ class RelayTest {
         assertEquals(0, r.snapshot().lane("b").orElseThrow().deadLettered(), "b's tasks wait, none is lost");
     }
 
+    @Test
+    void sameTaskDeliveredTwice_runsOnce_andTheSecondDeliveryCompletesWithTheFirst() throws Exception {
+        CountDownLatch gate = new CountDownLatch(1);
+        CountDownLatch pulling = new CountDownLatch(1);
+        Puller slow = task -> {
+            pulling.countDown();
+            try {
+                gate.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return new ListCursor(task, 2);
+        };
+        Relay r = started(relay().puller(slow).sourcePermits(2).lane(LaneSpec.of("realtime")).lane(LaneSpec.of("backfill")));
+        Task t = task("realtime", 1);
+        queue.offer(t);
+        assertTrue(pulling.await(10, TimeUnit.SECONDS));
+        queue.offer(t.withLane("backfill")); // the same window planned again, into another lane
+        await(() -> queue.leased("backfill") == 1, "the second delivery leased");
+        gate.countDown();
+        await(() -> r.snapshot().lane("backfill").orElseThrow().duplicates() == 1, "the second delivery completed");
+        assertEquals(1, sink.sessions.get(), "the task ran once");
+        assertEquals(1, queue.completed("realtime"));
+        assertEquals(1, queue.completed("backfill"));
+    }
+
     // ---------------------------------------------------------------- admin
 
     @Test
