@@ -1,0 +1,299 @@
+package dev.relay.jdbc;
+
+import dev.relay.api.Column;
+import dev.relay.api.InvalidTaskException;
+import dev.relay.api.Row;
+import dev.relay.api.RowSchema;
+import dev.relay.api.Sink;
+import dev.relay.api.SinkException;
+import dev.relay.api.SinkSession;
+import dev.relay.api.Task;
+import dev.relay.api.Window;
+import org.jdbi.v3.core.Handle;
+import org.jdbi.v3.core.Jdbi;
+
+import javax.sql.DataSource;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.time.LocalDateTime;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * A {@link Sink} that replaces a task's window in a table over plain JDBC (tested on PostgreSQL and H2): in one
+ * transaction it deletes the rows of {@code [start, end)} (and, for {@linkplain Builder#taskColumn task columns},
+ * of the task's parameter values), then batch-inserts the task's rows. Running a task twice, or once interrupted
+ * and then again, leaves exactly one copy of its rows; nothing is visible before commit.
+ *
+ * <pre>{@code
+ * Sink sink = WindowSink.builder(warehouse, Dialect.POSTGRESQL)
+ *     .table("raw.vds30sec").timeColumn("SAMPLE_TIME")
+ *     .taskColumn("DISTRICT", "district")     // DISTRICT = the task's "district" parameter
+ *     .batchSize(1_000).build();
+ * }</pre>
+ *
+ * <p>Every row's time column must lie in the task's window (otherwise a later replace of another window would
+ * leave it behind twice); a row outside fails the session without retry. Column names come from the row schema
+ * (optionally renamed) and must be plain identifiers; values are always bound.
+ *
+ * <p>This class is immutable and threadsafe; each session belongs to one thread (except its {@code abort}).
+ */
+public final class WindowSink implements Sink {
+
+    private final Jdbi jdbi;
+    private final TargetTable target;
+    private final String timeColumn;
+    private final Map<String, String> taskColumns;
+    private final int batchSize;
+    private final String description;
+
+    private WindowSink(Builder b) {
+        this.jdbi = b.jdbi;
+        this.target = b.target.build("WindowSink");
+        this.timeColumn = b.timeColumn;
+        this.taskColumns = Collections.unmodifiableMap(new LinkedHashMap<>(b.taskColumns));
+        this.batchSize = b.batchSize;
+        this.description = b.description;
+    }
+
+    /**
+     * @param dataSource the warehouse's connections
+     * @param dialect its dialect
+     * @return a builder
+     */
+    public static Builder builder(DataSource dataSource, Dialect dialect) {
+        Objects.requireNonNull(dataSource, "dataSource");
+        return new Builder(Jdbi.create(dataSource), dialect, Redactor.redact(String.valueOf(dataSource)));
+    }
+
+    /**
+     * @param jdbi a configured Jdbi over the warehouse
+     * @param dialect its dialect
+     * @return a builder
+     */
+    public static Builder builder(Jdbi jdbi, Dialect dialect) {
+        return new Builder(Objects.requireNonNull(jdbi, "jdbi"), dialect, "jdbi sink");
+    }
+
+    @Override
+    public SinkSession open(Task task, RowSchema schema) {
+        Objects.requireNonNull(task, "task");
+        Objects.requireNonNull(schema, "schema");
+        Window window = task.window().orElseThrow(() -> new InvalidTaskException("task " + task.id()
+                + " has scope " + task.scope() + " but a WindowSink writes window tasks only"));
+        String table = target.render(task);
+        List<Column> columns = target.targetColumns(schema, task, table);
+        int timeIndex = -1;
+        for (int i = 0; i < columns.size(); i++) {
+            if (columns.get(i).name().equalsIgnoreCase(timeColumn)) {
+                timeIndex = i;
+            }
+        }
+        if (timeIndex < 0) {
+            throw new SinkException("task " + task.id() + ": the rows for " + table + " have no time column '"
+                    + timeColumn + "' (columns " + columns + ")", null, false);
+        }
+        List<String> constants = new ArrayList<>();
+        for (Map.Entry<String, String> e : taskColumns.entrySet()) {
+            String value = task.parameters().get(e.getValue());
+            if (value == null) {
+                throw new InvalidTaskException("task " + task.id() + " lacks parameter '" + e.getValue()
+                        + "' that fills column " + e.getKey() + " of " + table);
+            }
+            constants.add(value);
+        }
+        Handle handle;
+        try {
+            handle = jdbi.open();
+        } catch (RuntimeException e) {
+            throw new SinkException("cannot connect to the sink " + description + " for task " + task.id() + ": "
+                    + Redactor.rootMessage(e), Redactor.sanitize(e), true);
+        }
+        Session session = new Session(task, table, handle, window, columns, timeIndex, constants);
+        session.begin();
+        return session;
+    }
+
+    @Override
+    public String toString() {
+        return "WindowSink[" + target.template() + " by " + timeColumn + " " + description + "]";
+    }
+
+    /** One task's replace of its window. See {@link AbstractJdbcSession} for the threading. */
+    private final class Session extends AbstractJdbcSession {
+        private final Window window;
+        private final List<Column> columns;
+        private final int timeIndex;
+        private final List<String> constants;
+        private BatchWriter writer;
+
+        Session(Task task, String table, Handle handle, Window window, List<Column> columns, int timeIndex,
+                List<String> constants) {
+            super(task, table, handle);
+            this.window = window;
+            this.columns = columns;
+            this.timeIndex = timeIndex;
+            this.constants = constants;
+        }
+
+        void begin() {
+            SinkException failed = null;
+            lock.lock();
+            try {
+                handle.begin();
+                StringBuilder delete = new StringBuilder("DELETE FROM ").append(table).append(" WHERE ")
+                        .append(timeColumn).append(" >= ? AND ").append(timeColumn).append(" < ?");
+                for (String c : taskColumns.keySet()) {
+                    delete.append(" AND ").append(c).append(" = ?");
+                }
+                try (PreparedStatement ps = handle.getConnection().prepareStatement(delete.toString())) {
+                    publish(ps);
+                    ps.setObject(1, window.start());
+                    ps.setObject(2, window.end());
+                    for (int i = 0; i < constants.size(); i++) {
+                        ps.setString(3 + i, constants.get(i));
+                    }
+                    ps.executeUpdate();
+                }
+                writer = new BatchWriter(handle.getConnection(), table, columns, List.copyOf(taskColumns.keySet()),
+                        constants, batchSize, this::publish);
+            } catch (SQLException | RuntimeException e) {
+                failed = failure("opening", e);
+            } finally {
+                lock.unlock();
+            }
+            if (failed != null) {
+                abort();
+                throw failed;
+            }
+        }
+
+        @Override
+        protected void writeRows(List<Row> rows) throws SQLException {
+            for (Row row : rows) {
+                Object t = row.get(timeIndex);
+                if (!(t instanceof LocalDateTime time) || !window.contains(time)) {
+                    throw new SinkException("task " + task.id() + ": a row for " + table + " has " + timeColumn + " = "
+                            + t + ", outside the task's window [" + window.start() + ", " + window.end() + ")", null,
+                            false);
+                }
+                writer.add(row);
+            }
+        }
+
+        @Override
+        protected void commitRows() throws SQLException {
+            writer.flush();
+            writer.close();
+            handle.commit();
+        }
+
+        @Override
+        protected void cleanUpAfterFailure() {
+            if (writer != null) {
+                writer.close();
+            }
+        }
+    }
+
+    /**
+     * Builds a {@link WindowSink}. Not threadsafe; {@link #build()} copies the settings, so a builder may be
+     * reused.
+     */
+    public static final class Builder {
+        private final Jdbi jdbi;
+        private final String description;
+        private final TargetTable.Spec target = new TargetTable.Spec();
+        private String timeColumn;
+        private final Map<String, String> taskColumns = new LinkedHashMap<>();
+        /** Rows per executed JDBC batch. */
+        private int batchSize = 1_000;
+
+        private Builder(Jdbi jdbi, Dialect dialect, String description) {
+            this.jdbi = jdbi;
+            Objects.requireNonNull(dialect, "dialect");
+            this.description = description;
+        }
+
+        /**
+         * @param table the target table, optionally qualified, may contain {@code ${key}} placeholders declared
+         *              with {@link #identifier}
+         * @return this builder
+         */
+        public Builder table(String table) {
+            target.table(table);
+            return this;
+        }
+
+        /**
+         * @param key a placeholder of the table name, filled from the task parameter {@code key}
+         * @param regex the values allowed, matched whole; values must also be plain identifiers
+         * @return this builder
+         */
+        public Builder identifier(String key, String regex) {
+            target.identifier(key, regex);
+            return this;
+        }
+
+        /**
+         * @param column the target column windows are over (e.g. {@code SAMPLE_TIME}); rows carry it as
+         *               {@code LocalDateTime}
+         * @return this builder
+         */
+        public Builder timeColumn(String column) {
+            this.timeColumn = Identifiers.requireSimple(column, "time column");
+            return this;
+        }
+
+        /**
+         * @param column a target column filled with a task parameter's value and part of the replaced range
+         * @param parameterKey the task parameter
+         * @return this builder
+         */
+        public Builder taskColumn(String column, String parameterKey) {
+            Identifiers.requireSimple(column, "task column");
+            dev.relay.api.Names.requireParameter(parameterKey);
+            if (taskColumns.putIfAbsent(column, parameterKey) != null) {
+                throw new IllegalArgumentException("task column '" + column + "' is set twice");
+            }
+            return this;
+        }
+
+        /**
+         * @param source a source column name (any case)
+         * @param target the target column it is written to
+         * @return this builder
+         */
+        public Builder rename(String source, String target) {
+            this.target.rename(source, target);
+            return this;
+        }
+
+        /**
+         * @param rows rows per executed JDBC batch, at least 1 (default 1,000)
+         * @return this builder
+         */
+        public Builder batchSize(int rows) {
+            if (rows < 1) {
+                throw new IllegalArgumentException("batch size must be at least 1 but was " + rows);
+            }
+            this.batchSize = rows;
+            return this;
+        }
+
+        /**
+         * @return the sink
+         * @throws IllegalStateException if the table or the time column is missing
+         */
+        public WindowSink build() {
+            if (timeColumn == null) {
+                throw new IllegalStateException("WindowSink needs the column windows are over: call timeColumn(…)");
+            }
+            return new WindowSink(this);
+        }
+    }
+}

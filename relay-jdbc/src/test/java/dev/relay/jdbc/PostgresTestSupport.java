@@ -1,0 +1,76 @@
+package dev.relay.jdbc;
+
+import org.junit.jupiter.api.Assumptions;
+import org.postgresql.ds.PGSimpleDataSource;
+
+import javax.sql.DataSource;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+
+/**
+ * PostgreSQL for tests: 127.0.0.1:5432, user postgres, database {@code test} (override with RELAY_PG_HOST,
+ * RELAY_PG_PORT, RELAY_PG_USER, RELAY_PG_DATABASE). Tests that need it are skipped with a message when it is
+ * not reachable, and fail instead when {@code RELAY_REQUIRE_SERVICES=1}.
+ */
+final class PostgresTestSupport {
+
+    static final String HOST = env("RELAY_PG_HOST", "127.0.0.1");
+    static final int PORT = Integer.parseInt(env("RELAY_PG_PORT", "5432"));
+    static final String USER = env("RELAY_PG_USER", "postgres");
+    static final String DATABASE = env("RELAY_PG_DATABASE", "test");
+
+    private PostgresTestSupport() {
+    }
+
+    private static String env(String key, String fallback) {
+        String v = System.getenv(key);
+        return v == null || v.isBlank() ? fallback : v;
+    }
+
+    /** @return the JDBC URL of the test database */
+    static String url() {
+        return "jdbc:postgresql://" + HOST + ":" + PORT + "/" + DATABASE;
+    }
+
+    /**
+     * @param schema the schema every unqualified name resolves to (created by {@link #freshSchema})
+     * @return a data source on the test database, after checking it is reachable
+     */
+    static PGSimpleDataSource dataSource(String schema) {
+        PGSimpleDataSource ds = new PGSimpleDataSource();
+        ds.setServerNames(new String[] {HOST});
+        ds.setPortNumbers(new int[] {PORT});
+        ds.setDatabaseName(DATABASE);
+        ds.setUser(USER);
+        ds.setReWriteBatchedInserts(true);
+        ds.setConnectTimeout(5);
+        if (schema != null) {
+            ds.setCurrentSchema(schema);
+        }
+        return ds;
+    }
+
+    /**
+     * Skips the calling test (or fails it under RELAY_REQUIRE_SERVICES=1) unless PostgreSQL answers, then
+     * drops and creates {@code schema}.
+     *
+     * @param schema a schema name private to the calling test class
+     * @return a data source whose current schema is {@code schema}
+     */
+    static DataSource freshSchema(String schema) {
+        PGSimpleDataSource admin = dataSource(null);
+        try (Connection c = admin.getConnection(); Statement s = c.createStatement()) {
+            s.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
+            s.execute("CREATE SCHEMA " + schema);
+        } catch (SQLException e) {
+            String message = "PostgreSQL is not reachable at " + url() + " as " + USER + ": " + e.getMessage();
+            if ("1".equals(System.getenv("RELAY_REQUIRE_SERVICES"))) {
+                throw new AssertionError(message + " (RELAY_REQUIRE_SERVICES=1, so this fails instead of skipping)", e);
+            }
+            Assumptions.abort(message + " — skipping; start it (pg_ctlcluster … main start) or set "
+                    + "RELAY_REQUIRE_SERVICES=1 to make this a failure");
+        }
+        return dataSource(schema);
+    }
+}
