@@ -264,8 +264,9 @@ final class IncidentScenario implements AutoCloseable {
 
     @Override
     public void close() {
-        relay.shutdownAsync(Duration.ZERO);
-        sim.runUntil(sim.now().plusSeconds(1));
+        // tasks in flight finish in simulated time (at most a minute of source time each)
+        java.util.concurrent.CompletableFuture<Boolean> stopped = relay.shutdownAsync(Duration.ofMinutes(5));
+        sim.runUntil(stopped::isDone, sim.now().plus(Duration.ofMinutes(10)));
         queue.close();
         warehouse.close();
         source.close();
