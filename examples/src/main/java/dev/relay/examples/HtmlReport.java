@@ -246,8 +246,9 @@ final class HtmlReport {
                 double f = (Math.log10(seconds(verdict.bound())) - lo) / (hi - lo);
                 double x = x0 + panelW * f;
                 svg.line(x, top, x, top + panelH, "#d93025", 2, "6,3");
-                svg.text(x + 4, top + 14, "bound " + Verdict.fmt(verdict.bound()), "start", 11, "#d93025", true);
-                svg.text(x + 4, top + 28, "(first of the day)", "start", 10, "#d93025", false);
+                svg.text(x0 + panelW - 6, top + 14, "red: stated bound " + Verdict.fmt(verdict.bound()), "end", 11, "#d93025",
+                        true);
+                svg.text(x0 + panelW - 6, top + 28, "for a day's first snapshot", "end", 10, "#d93025", false);
             }
         }
         svg.text(left + (3 * panelW + 2 * gapX) / 2.0, height - 6, "wait from ready in the queue to start on a source permit",

@@ -5,6 +5,7 @@ import dev.relay.api.Puller;
 import dev.relay.api.Sink;
 import dev.relay.core.Relay;
 import dev.relay.core.RelaySnapshot;
+import dev.relay.core.plan.InMemoryCompletionLedger;
 import dev.relay.inmemory.InMemoryTaskQueue;
 import dev.relay.jdbc.Dialect;
 import dev.relay.jdbc.JdbcPuller;
@@ -18,6 +19,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * The PeMS incident, wired from the real parts: the relay host was down for {@code N} days; at the restart the
@@ -60,6 +63,7 @@ final class IncidentScenario implements AutoCloseable {
     private final Simulation sim;
     private final InMemoryTaskQueue queue;
     private final RunRecorder recorder = new RunRecorder();
+    private final InMemoryCompletionLedger ledger = new InMemoryCompletionLedger();
     private final ScenarioPlanner planner;
     private final Relay relay;
     private final Instant restart;
@@ -129,8 +133,9 @@ final class IncidentScenario implements AutoCloseable {
                 .clock(sim.clock()).control(sim.control()).workers(sim.workers()).random(sim.random())
                 .idlePollInterval(Duration.ofMinutes(1))
                 .listener(recorder)
+                .ledger(ledger)
                 .build();
-        planner = new ScenarioPlanner(queue, ZONE, outageStart, RESTART.toLocalDate());
+        planner = new ScenarioPlanner(queue, ledger, sim.clock(), ZONE, outageStart, RESTART.toLocalDate());
         relay.start();
 
         Instant farEnd = limit.plus(Duration.ofDays(1));
@@ -191,7 +196,8 @@ final class IncidentScenario implements AutoCloseable {
     private boolean caughtUp() {
         RelaySnapshot s = relay.snapshot();
         long backfillDone = s.lane(BACKFILL).map(l -> l.completed()).orElse(0L);
-        boolean backfill = planner.backfillPlanned() > 0 && backfillDone >= planner.backfillPlanned();
+        boolean backfill = planner.backfillPlanned() > 0 && planner.backfillAllOffered()
+                && backfillDone >= planner.backfillPlanned();
         int configDays = planner.snapshotTimes().size();
         long configDone = s.lane(CONFIG).map(l -> l.completed()).orElse(0L);
         boolean config = configDays > 0 && configDone >= (long) configDays * PemsSource.CONFIG_TABLES.size();
@@ -259,7 +265,22 @@ final class IncidentScenario implements AutoCloseable {
      * @return the comparison
      */
     Warehouse.Check verify() throws SQLException {
-        return warehouse.verify(source, outageStart, planner.cursor());
+        return warehouse.verify(source, outageStart, planner.plannedUntil(outageStart));
+    }
+
+    /**
+     * @return the district series whose watermark in the completion ledger is behind the end of the planned
+     *     windows (each is a window the ledger does not hold as completed)
+     */
+    List<String> ledgerBehind() {
+        LocalDateTime until = planner.plannedUntil(outageStart);
+        List<String> behind = new ArrayList<>();
+        planner.watermarks().forEach((series, watermark) -> {
+            if (watermark.isBefore(until)) {
+                behind.add(series + " at " + watermark);
+            }
+        });
+        return behind;
     }
 
     @Override

@@ -102,7 +102,7 @@ final class LiveView {
                     l.completed(), Verdict.fmt(l.waitP50()), Verdict.fmt(l.waitP99())));
             rows += l.rows();
         }
-        long planned = scenario.planner().backfillPlanned();
+        long planned = scenario.planner().backfillTotal();
         long done = s.lane(IncidentScenario.BACKFILL).map(LaneSnapshot::completed).orElse(0L);
         double fraction = planned == 0 ? 0 : Math.min(1.0, done / (double) planned);
         int filled = (int) Math.round(fraction * BAR);
@@ -121,7 +121,7 @@ final class LiveView {
             sb.append(String.format(" %s: backlog %d, in flight %d, done %d, p50 %s, p99 %s;", l.name(),
                     Math.max(0, l.backlog()), l.inFlight(), l.completed(), Verdict.fmt(l.waitP50()), Verdict.fmt(l.waitP99())));
         }
-        long planned = scenario.planner().backfillPlanned();
+        long planned = scenario.planner().backfillTotal();
         long done = s.lane(IncidentScenario.BACKFILL).map(LaneSnapshot::completed).orElse(0L);
         sb.append(String.format(" backfill %d%%", planned == 0 ? 0 : Math.min(100, done * 100 / planned)));
         return sb.toString();

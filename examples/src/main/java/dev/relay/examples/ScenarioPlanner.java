@@ -1,118 +1,122 @@
 package dev.relay.examples;
 
-import dev.relay.api.Snapshot;
+import dev.relay.api.PlanningLedger;
+import dev.relay.api.SeriesKey;
 import dev.relay.api.Task;
 import dev.relay.api.TaskQueue;
-import dev.relay.api.Window;
+import dev.relay.core.plan.RealtimeTicker;
+import dev.relay.core.plan.SnapshotSchedule;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.time.LocalTime;
 import java.time.ZoneId;
-import java.time.ZonedDateTime;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /**
- * <b>Demo-only</b> planning for the incident scenario, kept deliberately small: each {@link #tick(Instant)} offers
- * the 10-minute district windows that have closed (plus a lateness) since the last tick — into the backfill lane
- * when they are older than the horizon (the outage's backlog, all of it at the first tick after the restart), into
- * the realtime lane otherwise — and the six config snapshots once a day at 19:00 local time.
+ * The scenario's planning, done by the library's planners: a {@link RealtimeTicker} over the nine district
+ * series (10-minute windows from the start of the outage; windows closed longer ago than two hours go to the
+ * backfill lane lazily, 500 at a time; the rest to the realtime lane) and a {@link SnapshotSchedule} of the six
+ * config tables at 19:00 local time, both over one completion ledger that the engine records into. The scenario
+ * calls {@link #tick(Instant)} once a simulated minute, as an embedding service's timer would.
  *
- * <p>The library's own planners ({@code dev.relay.core.plan.RealtimeTicker} and {@code SnapshotSchedule}, with a
- * completion ledger, watermarks, lazy backfill chunks and DST-exact closing) do this properly; this class stands in
- * for them until they are on the demo's branch. It plans from a cursor kept in memory and does not survive a
- * restart, and it assumes no DST change inside the scenario (June).
- *
- * <p>Not threadsafe: the simulation thread calls it.
+ * <p>Not threadsafe: the simulation thread calls it (the planners themselves are threadsafe).
  */
 final class ScenarioPlanner {
 
-    private final TaskQueue queue;
+    /** How long after a window's end its rows are complete enough to pull. */
+    static final Duration LATENESS = Duration.ofMinutes(5);
+
+    private final RealtimeTicker ticker;
+    private final SnapshotSchedule snapshots;
     private final ZoneId zone;
-    private final Duration windowSize;
-    private final Duration lateness;
-    private final Duration horizon;
-    private final LocalTime snapshotAt;
-    private LocalDateTime cursor;
-    private LocalDate nextSnapshotDay;
-    private long backfillPlanned;
-    private long realtimePlanned;
     private final List<Instant> snapshotTimes = new ArrayList<>();
+    private LocalDate lastSnapshotDay;
+    private Instant lastTick;
 
     /**
      * @param queue where tasks go
+     * @param ledger the completion ledger the engine records into
+     * @param clock the scenario's clock
      * @param zone the source's zone
      * @param seriesStart the first window start (the outage began here; everything before was relayed)
      * @param firstSnapshotDay the first day whose config snapshot is planned
      */
-    ScenarioPlanner(TaskQueue queue, ZoneId zone, LocalDateTime seriesStart, LocalDate firstSnapshotDay) {
-        this.queue = queue;
+    ScenarioPlanner(TaskQueue queue, PlanningLedger ledger, Clock clock, ZoneId zone, LocalDateTime seriesStart,
+            LocalDate firstSnapshotDay) {
         this.zone = zone;
-        this.windowSize = Duration.ofMinutes(10);
-        this.lateness = Duration.ofMinutes(5);
-        this.horizon = Duration.ofHours(2);
-        this.snapshotAt = LocalTime.of(19, 0);
-        this.cursor = seriesStart;
-        this.nextSnapshotDay = firstSnapshotDay;
+        List<SeriesKey> districts = PemsSource.DISTRICTS.stream().map(d -> SeriesKey.of(IncidentScenario.VDS_SOURCE,
+                IncidentScenario.DISTRICT_PARAMETER, PemsSource.schema(d))).toList();
+        List<SeriesKey> tables = PemsSource.CONFIG_TABLES.keySet().stream().map(t -> SeriesKey.of(
+                IncidentScenario.CONFIG_SOURCE, IncidentScenario.TABLE_PARAMETER, t)).toList();
+        this.ticker = RealtimeTicker.builder().series(districts).windowSize(Duration.ofMinutes(10)).zone(zone)
+                .seriesStart(seriesStart).lateness(LATENESS).realtimeLane(IncidentScenario.REALTIME)
+                .backfillLane(IncidentScenario.BACKFILL).queue(queue).ledger(ledger).clock(clock).build();
+        this.snapshots = SnapshotSchedule.builder().tables(tables).at(LocalTime.of(19, 0), zone)
+                .firstDay(firstSnapshotDay).lane(IncidentScenario.CONFIG).queue(queue).ledger(ledger).clock(clock).build();
     }
 
     /**
-     * Offers what became due by {@code now}.
+     * Plans what became due by {@code now} (the planners read the time from the scenario's clock).
      *
      * @param now the current instant
      */
     void tick(Instant now) {
-        LocalDateTime closedBy = LocalDateTime.ofInstant(now.minus(lateness), zone);
-        LocalDateTime backfillBefore = LocalDateTime.ofInstant(now.minus(horizon), zone);
-        while (!cursor.plus(windowSize).isAfter(closedBy)) {
-            Window w = Window.starting(cursor, windowSize);
-            boolean old = !w.end().isAfter(backfillBefore);
-            String lane = old ? IncidentScenario.BACKFILL : IncidentScenario.REALTIME;
-            for (int d : PemsSource.DISTRICTS) {
-                queue.offer(Task.builder(lane, IncidentScenario.VDS_SOURCE).scope(w)
-                        .parameter(IncidentScenario.DISTRICT_PARAMETER, PemsSource.schema(d)).build());
+        ticker.tick();
+        List<Task> offered = snapshots.tick();
+        for (Task t : offered) {
+            LocalDate day = t.snapshot().orElseThrow().asOf();
+            if (!day.equals(lastSnapshotDay)) {
+                lastSnapshotDay = day;
+                snapshotTimes.add(snapshots.dueAt(day));
             }
-            if (old) {
-                backfillPlanned += PemsSource.DISTRICTS.size();
-            } else {
-                realtimePlanned += PemsSource.DISTRICTS.size();
-            }
-            cursor = w.end();
         }
-        Instant due = dueAt(nextSnapshotDay);
-        if (!now.isBefore(due)) {
-            for (String table : PemsSource.CONFIG_TABLES.keySet()) {
-                queue.offer(Task.builder(IncidentScenario.CONFIG, IncidentScenario.CONFIG_SOURCE)
-                        .scope(Snapshot.of(nextSnapshotDay)).parameter(IncidentScenario.TABLE_PARAMETER, table).build());
-            }
-            snapshotTimes.add(due);
-            nextSnapshotDay = nextSnapshotDay.plusDays(1);
-        }
+        lastTick = now;
     }
 
     /**
-     * @param day a day
-     * @return when that day's snapshot is due
+     * Where the planned windows end, derived from the time of the last tick and the lateness alone (not from the
+     * planners' own state, so that checking the sink up to it also checks the planners).
+     *
+     * @param seriesStart the first window start
+     * @return the end of the last 10-minute window that had closed by the last tick
      */
-    Instant dueAt(LocalDate day) {
-        return ZonedDateTime.of(day, snapshotAt, zone).toInstant();
+    LocalDateTime plannedUntil(LocalDateTime seriesStart) {
+        if (lastTick == null) {
+            return seriesStart;
+        }
+        LocalDateTime closed = LocalDateTime.ofInstant(lastTick.minus(LATENESS), zone);
+        LocalDateTime end = closed.withSecond(0).withNano(0).minusMinutes(closed.getMinute() % 10);
+        return end.isBefore(seriesStart) ? seriesStart : end;
     }
 
-    /** @return the end of the last window planned: every window before it was offered */
-    LocalDateTime cursor() {
-        return cursor;
+    /** @return the watermark of every district series: the end of its contiguous completed prefix in the ledger */
+    Map<SeriesKey, LocalDateTime> watermarks() {
+        return ticker.watermarks();
     }
 
-    /** @return window tasks offered to the backfill lane */
+    /** @return window tasks offered to the backfill lane so far */
     long backfillPlanned() {
-        return backfillPlanned;
+        return ticker.totals().backfill();
+    }
+
+    /** @return window tasks of the backfill lane in all: offered plus still waiting in the ticker */
+    long backfillTotal() {
+        return ticker.totals().backfill() + ticker.backfillPending();
+    }
+
+    /** @return whether the ticker holds no more backfill windows to offer */
+    boolean backfillAllOffered() {
+        return ticker.backfillPending() == 0;
     }
 
     /** @return window tasks offered to the realtime lane */
     long realtimePlanned() {
-        return realtimePlanned;
+        return ticker.totals().realtime();
     }
 
     /** @return when each planned day's snapshots were due */

@@ -16,7 +16,7 @@ import java.util.List;
  *   <li>all config snapshots of a day are done within the deadline after 19:00 (the incident: a week);
  *   <li>never more than {@code P} source permits in use;
  *   <li>nothing dead-lettered; the sink holds every planned window exactly as the source does, no row twice, and
- *       every config table.
+ *       every config table; the completion ledger's watermarks reached the end of the planned windows.
  * </ul>
  * Immutable and threadsafe.
  *
@@ -109,6 +109,10 @@ record Verdict(List<ConfigDay> configDays, Duration bound, Duration worstFirstWa
         }
         if (check.windowsMissing() > 0) {
             failures.add(check.windowsMissing() + " windows are missing or differ in the sink");
+        }
+        List<String> behind = scenario.ledgerBehind();
+        if (!behind.isEmpty()) {
+            failures.add("the completion ledger's watermark is behind the planned windows for " + behind);
         }
         if (check.configTablesMatching() != check.configTables()) {
             failures.add((check.configTables() - check.configTablesMatching()) + " config tables differ from the source");
