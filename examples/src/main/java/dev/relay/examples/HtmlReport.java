@@ -93,7 +93,7 @@ final class HtmlReport {
                 .append("own scale). Dashed orange: a day's config snapshots due at 19:00; green: backfill and first config day done.</p>\n");
         h.append(completionsChart());
         h.append("<h2>Wait from ready to start, per lane</h2>\n<p class=\"sub\">Share of each lane's tasks by wait (log scale). ")
-                .append("The backfill's backlog waits for hours by design, and the windows of the last two hours before the ")
+                .append("The backfill's backlog waits for hours by design (the ticker keeps up to 500 windows queued in it), and the windows of the last two hours before the ")
                 .append("restart arrive in the realtime lane at once; the first config snapshot of a day starts within the ")
                 .append("scheduler's stated bound (red: the longest task of another lane plus one round of the other lanes' ")
                 .append("quanta), the later ones queue behind it in their own lane.</p>\n");
@@ -373,6 +373,8 @@ final class HtmlReport {
                 + row("district windows compared (count and checksum)", String.format("%,d", c.windowsChecked()))
                 + row("windows missing or different", Long.toString(c.windowsMissing()))
                 + row("config tables matching the source", c.configTablesMatching() + " / " + c.configTables())
+                + row("district series whose ledger watermark reached the end of the planned windows",
+                        (PemsSource.DISTRICTS.size() - scenario.ledgerBehind().size()) + " / " + PemsSource.DISTRICTS.size())
                 + row("tasks dead-lettered", Integer.toString(verdict.deadLettered()))
                 + "</table>\n";
     }

@@ -96,11 +96,16 @@ final class LiveView {
                 Verdict.fmt(Duration.between(scenario.restart(), scenario.now())), s.permitsInUse(), s.permits()));
         lines.add(String.format("  %-10s %9s %10s %9s %10s %10s", "lane", "backlog", "in flight", "done", "p50 wait",
                 "p99 wait"));
-        long rows = 0;
+        long rawRows = 0;
+        long configRows = 0;
         for (LaneSnapshot l : s.lanes()) {
             lines.add(String.format("  %-10s %,9d %10d %,9d %10s %10s", l.name(), Math.max(0, l.backlog()), l.inFlight(),
                     l.completed(), Verdict.fmt(l.waitP50()), Verdict.fmt(l.waitP99())));
-            rows += l.rows();
+            if (l.name().equals(IncidentScenario.CONFIG)) {
+                configRows += l.rows();
+            } else {
+                rawRows += l.rows();
+            }
         }
         long planned = scenario.planner().backfillTotal();
         long done = s.lane(IncidentScenario.BACKFILL).map(LaneSnapshot::completed).orElse(0L);
@@ -108,7 +113,8 @@ final class LiveView {
         int filled = (int) Math.round(fraction * BAR);
         lines.add(String.format("  backfill  [%s%s] %3.0f%%  %,d / %,d windows", "=".repeat(filled),
                 " ".repeat(BAR - filled), fraction * 100, done, planned));
-        lines.add(String.format("  rows relayed %,d   phase %s", rows, scenario.phase().name().toLowerCase(Locale.ROOT)));
+        lines.add(String.format("  rows relayed: %,d raw, %,d config   phase %s", rawRows, configRows,
+                scenario.phase().name().toLowerCase(Locale.ROOT)));
         return lines;
     }
 

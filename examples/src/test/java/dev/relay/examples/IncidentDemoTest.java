@@ -66,6 +66,22 @@ class IncidentDemoTest {
     }
 
     @Test
+    void run_boundBroken_failsWithExit1() throws Exception {
+        Path failing = dir.resolve("failing.html");
+        ByteArrayOutputStream o = new ByteArrayOutputStream();
+        // the day's six config snapshots take about two minutes of source time: a one-minute deadline breaks
+        int code = IncidentDemo.run(new String[] {"--days", "1", "--stations", "1", "--config-scale", "10000", "--speed", "0",
+            "--plain", "--config-deadline", "1", "--report", failing.toString()}, new PrintStream(o, true, StandardCharsets.UTF_8),
+                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8), false);
+        String text = o.toString(StandardCharsets.UTF_8);
+        assertEquals(IncidentDemo.FAILED, code, text);
+        String verdict = text.lines().filter(l -> l.startsWith("FAIL")).findFirst().orElseThrow(() -> new AssertionError(text));
+        assertTrue(verdict.contains("> deadline 1m00s"), verdict);
+        assertTrue(verdict.contains("rows duplicated 0, windows missing 0"), verdict);
+        assertTrue(Files.readString(failing).contains("class=\"verdict fail\""));
+    }
+
+    @Test
     void run_notATerminal_printsPlainPeriodicLines() {
         assertFalse(out.contains("\033["), "no ANSI escapes when the output is not a terminal");
         List<String> lines = out.lines().filter(l -> l.startsWith("[+")).toList();

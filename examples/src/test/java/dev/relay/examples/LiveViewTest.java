@@ -28,6 +28,7 @@ class LiveViewTest {
             assertTrue(frame.get(2).contains("backlog") && frame.get(2).contains("p99 wait"), frame.get(2));
             assertTrue(frame.get(3).trim().startsWith("backfill"), frame.get(3));
             assertTrue(frame.get(6).matches("  backfill  \\[=+ +\\] +\\d+%  [\\d,]+ / [\\d,]+ windows"), frame.get(6));
+            assertTrue(frame.get(7).matches("  rows relayed: [\\d,]+ raw, 0 config   phase running"), frame.get(7));
         }
         String s = bytes.toString(StandardCharsets.UTF_8);
         assertTrue(s.contains("\033[8F"), "the second frame moves up over the first");
