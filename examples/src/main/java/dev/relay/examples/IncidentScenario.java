@@ -142,9 +142,18 @@ final class IncidentScenario implements AutoCloseable {
         // the detectors keep writing: every 10 minutes the samples of the 10 minutes just past
         sim.every(restart.plus(Duration.ofMinutes(10)), Duration.ofMinutes(10), farEnd, at -> feed(at));
         // planning, once a minute, as an embedding service's timer would
+        // the phase changes here too, on simulated time, so that a seed gives the same run at any --speed
         sim.every(restart, Duration.ofMinutes(1), farEnd, at -> {
-            if (phase == Phase.RUNNING) {
-                planner.tick(at);
+            if (phase != Phase.RUNNING) {
+                return;
+            }
+            planner.tick(at);
+            if (stopPlanningAt == null && caughtUp()) {
+                caughtUpAt = at;
+                stopPlanningAt = at.plus(AFTERGLOW);
+            }
+            if (stopPlanningAt != null && !at.isBefore(stopPlanningAt)) {
+                phase = Phase.DRAINING;
             }
         });
     }
@@ -176,15 +185,7 @@ final class IncidentScenario implements AutoCloseable {
                 phase = Phase.DONE;
             }
         } else {
-            sim.runUntil(until);
-            Instant now = sim.now();
-            if (stopPlanningAt == null && caughtUp()) {
-                caughtUpAt = now;
-                stopPlanningAt = now.plus(AFTERGLOW);
-            }
-            if (stopPlanningAt != null && !now.isBefore(stopPlanningAt)) {
-                phase = Phase.DRAINING;
-            }
+            sim.runUntil(() -> phase != Phase.RUNNING, until);
         }
         if (phase != Phase.DONE && sim.now().isAfter(limit)) {
             throw new IllegalStateException("the scenario did not finish by " + limit + " (simulated); phase " + phase
