@@ -35,13 +35,15 @@ final class HtmlReport {
 
     private final IncidentScenario scenario;
     private final Verdict verdict;
+    private final OldRelayBaseline.Result old;
     private final Instant t0;
     private final Instant t1;
     private final List<RunRecorder.Completion> completions;
 
-    HtmlReport(IncidentScenario scenario, Verdict verdict) {
+    HtmlReport(IncidentScenario scenario, Verdict verdict, OldRelayBaseline.Result old) {
         this.scenario = scenario;
         this.verdict = verdict;
+        this.old = old;
         this.t0 = scenario.restart();
         Instant end = scenario.now();
         this.t1 = end.isAfter(t0) ? end : t0.plusSeconds(1);
@@ -87,6 +89,7 @@ final class HtmlReport {
                 .append("into an embedded H2 warehouse.</p>\n");
         h.append("<div class=\"verdict ").append(verdict.passed() ? "pass" : "fail").append("\">")
                 .append(esc(verdict.line())).append("</div>\n");
+        h.append(comparison());
         h.append(legend());
 
         h.append("<h2>Completions over time, per lane</h2>\n<p class=\"sub\">Tasks done since the restart (each lane on its ")
@@ -115,6 +118,19 @@ final class HtmlReport {
                 .append(row("seed", Long.toString(o.seed())))
                 .append("</table>\n</body></html>\n");
         return h.toString();
+    }
+
+    private String comparison() {
+        Verdict.ConfigDay first = verdict.configDays().isEmpty() ? null : verdict.configDays().get(0);
+        return "<table><tr><th>first day's 19:00 config snapshots</th><th>first started after</th>"
+                + "<th>all done after</th><th>realtime worst wait</th></tr>"
+                + "<tr><td><b>relay</b>: lanes, fair scheduler, P = " + scenario.options().permits() + "</td><td>"
+                + Verdict.fmt(first == null ? null : first.firstWait()) + "</td><td>" + Verdict.fmt(first == null ? null : first.done())
+                + "</td><td>" + Verdict.fmt(verdict.realtimeWorstWait()) + "</td></tr>"
+                + "<tr><td>the old relay: one FIFO queue, same tasks and source times</td><td>"
+                + Verdict.fmt(old.configFirstWait()) + "</td><td>" + (old.configDone() == null ? "not within days"
+                        : Verdict.fmt(old.configDone())) + "</td><td>" + Verdict.fmt(old.realtimeWorstWait()) + "</td></tr>"
+                + "</table>\n";
     }
 
     private String legend() {

@@ -67,6 +67,10 @@ public final class IncidentDemo {
         }
         try {
             return replay(options, out, terminal && !options.plain());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            err.println("relay-demo: interrupted");
+            return FAILED;
         } catch (Exception e) {
             err.println("relay-demo: the replay failed: " + e);
             Throwable c = e.getCause();
@@ -130,10 +134,15 @@ public final class IncidentDemo {
             view.update(scenario, true);
             Warehouse.Check check = scenario.verify();
             Verdict verdict = Verdict.judge(scenario, check);
-            Path report = new HtmlReport(scenario, verdict).write(o.report());
+            OldRelayBaseline.Result old = OldRelayBaseline.run(o);
+            Path report = new HtmlReport(scenario, verdict, old).write(o.report());
             out.println();
             out.printf("replayed %s of simulated time in %.1f s%n",
                     Verdict.fmt(Duration.between(scenario.restart(), scenario.now())), (System.nanoTime() - wallStart) / 1e9);
+            out.printf("the old relay (one FIFO queue, same tasks and source times) would have started the 19:00 config"
+                    + " snapshots after %s and finished them %s after 19:00; realtime worst wait %s%n",
+                    Verdict.fmt(old.configFirstWait()), old.configDone() == null ? "not within days" : Verdict.fmt(old.configDone()),
+                    Verdict.fmt(old.realtimeWorstWait()));
             out.println("report: " + report);
             out.println(verdict.line());
             return verdict.passed() ? OK : FAILED;

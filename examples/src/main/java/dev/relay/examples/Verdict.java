@@ -123,9 +123,10 @@ record Verdict(List<ConfigDay> configDays, Duration bound, Duration worstFirstWa
 
     /** @return the one-line verdict */
     String line() {
-        return String.format("%s: config first wait %s (bound %s), all config done %s after 19:00 (deadline %s),"
-                        + " permits used %d/%d, rows relayed %,d, rows duplicated %d, windows missing %d%s",
-                passed() ? "PASS" : "FAIL", fmt(worstFirstWait), fmt(bound), fmt(worstConfigDone), fmt(deadline),
+        return String.format("%s: config first wait %s (bound %s), worst config wait %s, all config done %s after 19:00"
+                        + " (deadline %s), permits used %d/%d, rows relayed %,d, rows duplicated %d, windows missing %d%s",
+                passed() ? "PASS" : "FAIL", fmt(worstFirstWait), fmt(bound), fmt(worstConfigWait), fmt(worstConfigDone),
+                fmt(deadline),
                 maxPermitsInUse, permits, check.rowsRelayed(), check.rowsDuplicated(), check.windowsMissing(),
                 passed() ? "" : " -- " + String.join("; ", failures));
     }

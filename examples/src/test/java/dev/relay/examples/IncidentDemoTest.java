@@ -63,6 +63,8 @@ class IncidentDemoTest {
         long relayed = Long.parseLong(rows.group(1).replace(",", ""));
         assertTrue(relayed >= 9 * 2880, "at least the outage day of 9 districts: " + relayed);
         assertTrue(out.contains("report: " + report.toAbsolutePath()), out);
+        assertTrue(out.contains("the old relay (one FIFO queue, same tasks and source times) would have started the 19:00"
+                + " config snapshots after "), out);
     }
 
     @Test
@@ -103,6 +105,7 @@ class IncidentDemoTest {
         assertTrue(count(html, "<polygon ") >= 3, "a permits area per lane");
         assertTrue(count(html, "<rect ") > 20, "histogram bars");
         assertTrue(html.contains("class=\"verdict pass\""));
+        assertTrue(html.contains("the old relay: one FIFO queue"), "the comparison with the old design");
         assertFalse(html.contains("<script"), "no script");
         assertFalse(Pattern.compile("(src|href)=\"(https?:)?//").matcher(html).find(), "nothing loaded from the network");
     }
