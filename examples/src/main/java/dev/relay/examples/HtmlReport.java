@@ -76,7 +76,7 @@ final class HtmlReport {
                 .append(".pass{background:#e6f4ea;border:1px solid #34a853}.fail{background:#fce8e6;border:1px solid #d93025}\n")
                 .append("table{border-collapse:collapse;font-size:14px}td,th{padding:4px 12px;border-bottom:1px solid #ddd;text-align:right}\n")
                 .append("th:first-child,td:first-child{text-align:left}svg{display:block;margin:4px 0 8px}\n")
-                .append(".legend span{display:inline-block;margin-right:18px}.legend i{display:inline-block;width:12px;height:12px;margin-right:6px;vertical-align:-1px}\n")
+                .append(".legend{margin-top:14px}.legend span{display:inline-block;margin-right:18px}.legend i{display:inline-block;width:12px;height:12px;margin-right:6px;vertical-align:-1px}\n")
                 .append("</style></head><body>\n");
         h.append("<h1>relay — the PeMS incident, replayed</h1>\n<p class=\"sub\">The relay host was down for ")
                 .append(o.outageDays()).append(o.outageDays() == 1 ? " day" : " days")
@@ -288,7 +288,7 @@ final class HtmlReport {
     private String permitsChart() {
         int left = 70;
         int right = 20;
-        int top = 10;
+        int top = 22;
         int plotH = 200;
         int height = top + plotH + 30;
         int buckets = 240;
@@ -340,7 +340,7 @@ final class HtmlReport {
             }
         }
         svg.line(left, top, left + plotW, top, "#d93025", 1.5, "6,3");
-        svg.text(left + plotW - 4, top + 14, "P = " + permits + " (max in use " + verdict.maxPermitsInUse() + ")", "end",
+        svg.text(left + plotW, top - 6, "P = " + permits + " (max in use " + verdict.maxPermitsInUse() + ")", "end",
                 11, "#d93025", true);
         svg.text(left - 8, top + 10, Integer.toString(permits), "end", 11, "#555", false);
         svg.text(left - 8, top + plotH, "0", "end", 11, "#555", false);
