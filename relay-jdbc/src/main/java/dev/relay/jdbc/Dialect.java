@@ -48,6 +48,14 @@ public enum Dialect {
         return this == POSTGRESQL;
     }
 
+    /**
+     * @return a statement taking a transaction-scoped lock on one bound 64-bit key, or null if this dialect has
+     *         none (PostgreSQL: {@code pg_advisory_xact_lock})
+     */
+    String windowLockSql() {
+        return this == POSTGRESQL ? "SELECT pg_advisory_xact_lock(?)" : null;
+    }
+
     /** @return whether DDL (CREATE, ALTER … RENAME, DROP) takes part in a transaction */
     boolean transactionalDdl() {
         return this == POSTGRESQL;

@@ -15,6 +15,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * A {@link Puller} over JDBC (through Jdbi) that streams the rows of registered {@link SourceQuery source
@@ -108,7 +109,7 @@ public final class JdbcPuller implements Puller {
     }
 
     /** @return the registered source names */
-    public java.util.Set<String> sources() {
+    public Set<String> sources() {
         return queries.keySet();
     }
 

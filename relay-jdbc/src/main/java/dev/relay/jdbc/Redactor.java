@@ -20,7 +20,11 @@ final class Redactor {
     /** key=value pairs whose value is a secret; the value ends at ; & , whitespace ) or a quote. */
     private static final Pattern KEY_VALUE = Pattern.compile(
             "(?i)\\b(password|passwd|pwd|passcode|secret|token|private_?key(?:_?pwd)?|private_?key_?file_?pwd|access_?key|"
-                    + "client_?secret|oauth_?token|sslpassword|proxy_?password)(\\s*[=:]\\s*)(\"[^\"]*\"|'[^']*'|[^;&,\\s)\"']+)");
+                    + "client_?secret|oauth_?token|sslpassword|proxy_?password)(\\s*=\\s*)(\"[^\"]*\"|'[^']*'|[^;&,\\s)\"']+)");
+
+    /** password: value (properties or YAML echoed in a message); only for password words, so "token: x" stays. */
+    private static final Pattern PASSWORD_COLON = Pattern.compile(
+            "(?i)\\b(password|passwd|pwd|passcode)(\\s*:\\s*)(\"[^\"]*\"|'[^']*'|[^;&,\\s)\"']+)");
 
     /**
      * user:password@host, after {@code //} or alone: drivers that do not parse user info echo it as a host name
@@ -45,6 +49,7 @@ final class Redactor {
         String out = text;
         if (out.toLowerCase(Locale.ROOT).matches("(?s).*(pass|pwd|secret|token|key).*")) {
             out = KEY_VALUE.matcher(out).replaceAll(m -> Matcher.quoteReplacement(m.group(1) + m.group(2) + MASK));
+            out = PASSWORD_COLON.matcher(out).replaceAll(m -> Matcher.quoteReplacement(m.group(1) + m.group(2) + MASK));
         }
         out = USER_INFO.matcher(out).replaceAll(m -> Matcher.quoteReplacement(m.group(1) + ":" + MASK + "@"));
         out = ORACLE_THIN.matcher(out).replaceAll(m -> Matcher.quoteReplacement(m.group(1) + "/" + MASK + "@"));

@@ -2,6 +2,7 @@ package dev.relay.jdbc;
 
 import dev.relay.api.Column;
 import dev.relay.api.InvalidTaskException;
+import dev.relay.api.Names;
 import dev.relay.api.Row;
 import dev.relay.api.RowSchema;
 import dev.relay.api.Sink;
@@ -13,6 +14,10 @@ import org.jdbi.v3.core.Handle;
 import org.jdbi.v3.core.Jdbi;
 
 import javax.sql.DataSource;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.time.LocalDateTime;
@@ -20,6 +25,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 
@@ -36,6 +42,11 @@ import java.util.Objects;
  *     .batchSize(1_000).build();
  * }</pre>
  *
+ * <p>On PostgreSQL the session first takes a transaction-scoped advisory lock named after the table, window and
+ * task column values, so a task delivered twice at once (a lease lost to a slow worker) is written one delivery
+ * after the other and still leaves one copy. On other databases two concurrent sessions of the same window are
+ * not serialised here (under READ COMMITTED both could insert): the engine's leases must prevent that.
+ *
  * <p>Every row's time column must lie in the task's window (otherwise a later replace of another window would
  * leave it behind twice); a row outside fails the session without retry. Column names come from the row schema
  * (optionally renamed) and must be plain identifiers; values are always bound.
@@ -45,6 +56,7 @@ import java.util.Objects;
 public final class WindowSink implements Sink {
 
     private final Jdbi jdbi;
+    private final Dialect dialect;
     private final TargetTable target;
     private final String timeColumn;
     private final Map<String, String> taskColumns;
@@ -53,6 +65,7 @@ public final class WindowSink implements Sink {
 
     private WindowSink(Builder b) {
         this.jdbi = b.jdbi;
+        this.dialect = b.dialect;
         this.target = b.target.build("WindowSink");
         this.timeColumn = b.timeColumn;
         this.taskColumns = Collections.unmodifiableMap(new LinkedHashMap<>(b.taskColumns));
@@ -118,6 +131,23 @@ public final class WindowSink implements Sink {
         return session;
     }
 
+    /**
+     * @param table the rendered table
+     * @param window the window
+     * @param constants the task column values
+     * @return a 64-bit key naming this replace, for a database's advisory lock
+     */
+    static long lockKey(String table, Window window, List<String> constants) {
+        StringBuilder sb = new StringBuilder(table.toUpperCase(Locale.ROOT)).append('\n').append(window);
+        constants.forEach(c -> sb.append('\n').append(c.length()).append(':').append(c));
+        try {
+            byte[] d = MessageDigest.getInstance("SHA-256").digest(sb.toString().getBytes(StandardCharsets.UTF_8));
+            return ByteBuffer.wrap(d).getLong();
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required of every Java platform", e);
+        }
+    }
+
     @Override
     public String toString() {
         return "WindowSink[" + target.template() + " by " + timeColumn + " " + description + "]";
@@ -145,6 +175,16 @@ public final class WindowSink implements Sink {
             lock.lock();
             try {
                 handle.begin();
+                String lock = dialect.windowLockSql();
+                if (lock != null) {
+                    // a redelivered task may run while its first delivery still writes: serialise the two, so the
+                    // second's DELETE sees (and replaces) the first's committed rows instead of adding a copy
+                    try (PreparedStatement ps = handle.getConnection().prepareStatement(lock)) {
+                        publish(ps);
+                        ps.setLong(1, lockKey(table, window, constants));
+                        ps.execute();
+                    }
+                }
                 StringBuilder delete = new StringBuilder("DELETE FROM ").append(table).append(" WHERE ")
                         .append(timeColumn).append(" >= ? AND ").append(timeColumn).append(" < ?");
                 for (String c : taskColumns.keySet()) {
@@ -206,6 +246,7 @@ public final class WindowSink implements Sink {
      */
     public static final class Builder {
         private final Jdbi jdbi;
+        private final Dialect dialect;
         private final String description;
         private final TargetTable.Spec target = new TargetTable.Spec();
         private String timeColumn;
@@ -215,7 +256,7 @@ public final class WindowSink implements Sink {
 
         private Builder(Jdbi jdbi, Dialect dialect, String description) {
             this.jdbi = jdbi;
-            Objects.requireNonNull(dialect, "dialect");
+            this.dialect = Objects.requireNonNull(dialect, "dialect");
             this.description = description;
         }
 
@@ -256,7 +297,7 @@ public final class WindowSink implements Sink {
          */
         public Builder taskColumn(String column, String parameterKey) {
             Identifiers.requireSimple(column, "task column");
-            dev.relay.api.Names.requireParameter(parameterKey);
+            Names.requireParameter(parameterKey);
             if (taskColumns.putIfAbsent(column, parameterKey) != null) {
                 throw new IllegalArgumentException("task column '" + column + "' is set twice");
             }

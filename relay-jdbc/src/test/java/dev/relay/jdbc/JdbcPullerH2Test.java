@@ -93,7 +93,7 @@ class JdbcPullerH2Test {
         Set<String> expected = new TreeSet<>();
         dayRows.forEach(r -> expected.add(Vds30Sec.key(r)));
         // cut the day at arbitrary sample instants: every cut is a boundary that rows sit exactly on
-        qt().withExamples(40).forAll(lists().of(integers().between(1, 2879)).ofSizeBetween(0, 12)).checkAssert(cuts -> {
+        qt().withExamples(25).forAll(lists().of(integers().between(1, 2879)).ofSizeBetween(0, 10)).checkAssert(cuts -> {
             TreeSet<Integer> points = new TreeSet<>(cuts);
             points.add(0);
             points.add(2880);
@@ -113,6 +113,20 @@ class JdbcPullerH2Test {
             assertEquals(expected.size(), pulled.size(), "rows pulled over the windows " + points);
             assertEquals(expected, new TreeSet<>(pulled));
         });
+    }
+
+    @Test
+    void open_oracleDialectOnH2InOracleMode_pullsTheSameRowsAndSchema() {
+        JdbcPuller oracle = JdbcPuller.builder(source, Dialect.ORACLE)
+                .query(SourceQuery.window("vds30sec",
+                                "SELECT * FROM ${district}.VDS30SEC WHERE SAMPLE_TIME >= :start AND SAMPLE_TIME < :end")
+                        .identifier("district", "D(3|4|5|6|7|8|10|11|12)").build())
+                .fetchSize(100).chunkSize(100).build();
+        Task task = window(AUTUMN.atTime(0, 30), AUTUMN.atTime(2, 30));
+        List<Row> viaOracle = TestRelay.pullAll(oracle, task);
+        List<Row> viaH2 = TestRelay.pullAll(puller(source, 100), task);
+        assertEquals(viaH2, viaOracle);
+        assertEquals(60 + 240 + 60, viaOracle.size(), "00:30-01:00, both passes of 01:00-02:00, 02:00-02:30");
     }
 
     @Test

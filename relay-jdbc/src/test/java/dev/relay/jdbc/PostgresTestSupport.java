@@ -52,15 +52,39 @@ final class PostgresTestSupport {
     }
 
     /**
-     * Skips the calling test (or fails it under RELAY_REQUIRE_SERVICES=1) unless PostgreSQL answers, then
-     * drops and creates {@code schema}.
-     *
-     * @param schema a schema name private to the calling test class
-     * @return a data source whose current schema is {@code schema}
+     * @param base a schema name private to a test class
+     * @return the schema this JVM uses for it: {@code base_<pid>}, so that two builds on one machine (a developer
+     *         and the lead's merge build, say) never drop each other's tables
      */
-    static DataSource freshSchema(String schema) {
+    static String schema(String base) {
+        return base + "_" + ProcessHandle.current().pid();
+    }
+
+    /**
+     * Skips the calling test (or fails it under RELAY_REQUIRE_SERVICES=1) unless PostgreSQL answers, then
+     * drops and creates this JVM's {@link #schema(String) schema} for {@code base}, and drops the schemas of
+     * earlier runs whose JVM is gone.
+     *
+     * @param base a schema name private to the calling test class
+     * @return a data source whose current schema is {@code schema(base)}
+     */
+    static DataSource freshSchema(String base) {
+        String schema = schema(base);
         PGSimpleDataSource admin = dataSource(null);
         try (Connection c = admin.getConnection(); Statement s = c.createStatement()) {
+            java.util.List<String> stale = new java.util.ArrayList<>();
+            try (var rs = s.executeQuery("SELECT nspname FROM pg_namespace WHERE nspname LIKE '" + base + "\\_%'")) {
+                while (rs.next()) {
+                    String name = rs.getString(1);
+                    String pid = name.substring(base.length() + 1);
+                    if (pid.matches("[0-9]+") && ProcessHandle.of(Long.parseLong(pid)).isEmpty()) {
+                        stale.add(name);
+                    }
+                }
+            }
+            for (String name : stale) {
+                s.execute("DROP SCHEMA IF EXISTS " + name + " CASCADE");
+            }
             s.execute("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
             s.execute("CREATE SCHEMA " + schema);
         } catch (SQLException e) {
@@ -72,5 +96,18 @@ final class PostgresTestSupport {
                     + "RELAY_REQUIRE_SERVICES=1 to make this a failure");
         }
         return dataSource(schema);
+    }
+
+    /**
+     * Drops this JVM's schema for {@code base} (for tests that leave large tables behind).
+     *
+     * @param base the base name given to {@link #freshSchema(String)}
+     */
+    static void dropSchema(String base) {
+        try (Connection c = dataSource(null).getConnection(); Statement s = c.createStatement()) {
+            s.execute("DROP SCHEMA IF EXISTS " + schema(base) + " CASCADE");
+        } catch (SQLException ignored) {
+            // PostgreSQL went away; the next run drops it as stale
+        }
     }
 }

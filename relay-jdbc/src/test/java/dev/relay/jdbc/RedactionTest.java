@@ -12,11 +12,8 @@ import org.junit.jupiter.api.Test;
 import javax.sql.DataSource;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.time.LocalDateTime;
-import java.util.logging.Logger;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -43,6 +40,8 @@ class RedactionTest {
         // the PostgreSQL driver echoes unparsed user info as a host name
         assertEquals("UnknownHostException: relay:***@127.0.0.1",
                 Redactor.redact("UnknownHostException: relay:" + SECRET + "@127.0.0.1"));
+        assertEquals("password: *** and Password=***", Redactor.redact("password: " + SECRET + " and Password=" + SECRET));
+        assertEquals("syntax error, unexpected token: SELECT", Redactor.redact("syntax error, unexpected token: SELECT"));
         assertEquals("no secrets here: SAMPLE_TIME >= ?", Redactor.redact("no secrets here: SAMPLE_TIME >= ?"));
     }
 
@@ -61,7 +60,7 @@ class RedactionTest {
     void open_sourceUrlWithPasswordUnreachable_neverShowsThePassword() {
         // port 1 refuses at once; no server is needed
         String url = "jdbc:postgresql://127.0.0.1:1/test?user=relay&password=" + SECRET + "&connectTimeout=2";
-        DataSource ds = new UrlDataSource(url);
+        DataSource ds = new UrlDataSource(url, new org.postgresql.Driver());
         JdbcPuller puller = JdbcPuller.builder(ds, Dialect.POSTGRESQL).query(SourceQuery.window("t",
                 "SELECT 1 AS x WHERE CAST(:start AS timestamp) < CAST(:end AS timestamp)").build()).build();
         Task task = Task.window("realtime", "t", Window.of(LocalDateTime.of(2024, 1, 1, 0, 0),
@@ -74,7 +73,7 @@ class RedactionTest {
     @Test
     void open_sinkUrlWithPasswordUnreachable_neverShowsThePassword() {
         String url = "jdbc:postgresql://relay:" + SECRET + "@127.0.0.1:1/test?password=" + SECRET;
-        WindowSink sink = WindowSink.builder(new UrlDataSource(url), Dialect.POSTGRESQL).table("t")
+        WindowSink sink = WindowSink.builder(new UrlDataSource(url, new org.postgresql.Driver()), Dialect.POSTGRESQL).table("t")
                 .timeColumn("SAMPLE_TIME").build();
         Task task = Task.window("realtime", "t", Window.of(LocalDateTime.of(2024, 1, 1, 0, 0),
                 LocalDateTime.of(2024, 1, 1, 1, 0)));
@@ -94,62 +93,5 @@ class RedactionTest {
         StringWriter w = new StringWriter();
         t.printStackTrace(new PrintWriter(w));
         return w + String.valueOf(t.getMessage());
-    }
-
-    /** A data source over DriverManager whose description is its URL, as many pools and drivers print. */
-    static final class UrlDataSource implements DataSource {
-        private final String url;
-
-        UrlDataSource(String url) {
-            this.url = url;
-        }
-
-        @Override
-        public Connection getConnection() throws SQLException {
-            return DriverManager.getConnection(url);
-        }
-
-        @Override
-        public Connection getConnection(String user, String password) throws SQLException {
-            return DriverManager.getConnection(url, user, password);
-        }
-
-        @Override
-        public PrintWriter getLogWriter() {
-            return null;
-        }
-
-        @Override
-        public void setLogWriter(PrintWriter out) {
-        }
-
-        @Override
-        public void setLoginTimeout(int seconds) {
-        }
-
-        @Override
-        public int getLoginTimeout() {
-            return 0;
-        }
-
-        @Override
-        public Logger getParentLogger() {
-            return Logger.getGlobal();
-        }
-
-        @Override
-        public <T> T unwrap(Class<T> iface) throws SQLException {
-            throw new SQLException("not a wrapper");
-        }
-
-        @Override
-        public boolean isWrapperFor(Class<?> iface) {
-            return false;
-        }
-
-        @Override
-        public String toString() {
-            return "UrlDataSource[" + url + "]";
-        }
     }
 }

@@ -23,6 +23,8 @@ final class SourceFixture {
     static final LocalDate DAY = LocalDate.of(2024, 3, 14);
     static final int STATIONS = 3;
     static final String HOSTILE = "'; DROP TABLE VICTIM; --";
+    /** The autumn DST day: 01:00-02:00 local happens twice, so D7 holds two passes of it. */
+    static final LocalDate AUTUMN = LocalDate.of(2024, 11, 3);
 
     private static JdbcDataSource source;
 
@@ -39,6 +41,12 @@ final class SourceFixture {
                     s.execute(Vds30Sec.ddl(d + ".VDS30SEC"));
                     Vds30Sec.insert(c, d + ".VDS30SEC", Vds30Sec.samples(DAY.atStartOfDay(), 2880, STATIONS));
                 }
+                List<Object[]> autumn = new ArrayList<>(Vds30Sec.samples(AUTUMN.atTime(0, 0), 360, STATIONS));
+                for (Object[] r : Vds30Sec.samples(AUTUMN.atTime(1, 0), 120, STATIONS)) {
+                    r[1] = ((LocalDateTime) r[0]).plusSeconds(19); // the second pass, told apart by RECV_TIME
+                    autumn.add(r);
+                }
+                Vds30Sec.insert(c, "D7.VDS30SEC", autumn);
                 for (String v : List.of("V1", "V2")) {
                     s.execute("CREATE TABLE PEMS_STATION_CONFIG_" + v + " (STATION_ID INTEGER NOT NULL, NAME VARCHAR2(200),"
                             + " LATITUDE DOUBLE PRECISION, VALID_FROM TIMESTAMP, ACTIVE NUMBER(1))");

@@ -14,7 +14,9 @@ import java.time.LocalDateTime;
  * The forked JVM of {@link StreamingForkTest}, run with a small heap. Modes:
  * <ul>
  *   <li>{@code relay SCHEMA START END}: JdbcPuller (PostgreSQL dialect) → WindowSink into {@code vds30sec_copy};
- *       prints {@code ROWS n} and {@code PEAK_HEAP_MB m}.</li>
+ *       prints {@code ROWS n}, {@code MAX_HEAP_MB m} and the heap pools' peaks.</li>
+ *   <li>{@code relay-autocommit SCHEMA START END}: the same relay with the source declared as H2, a dialect that
+ *       leaves autocommit on — the puller's one PostgreSQL-specific decision undone.</li>
  *   <li>{@code naive SCHEMA START END}: the buggy configuration — plain JDBC with a fetch size but autocommit on,
  *       where the PostgreSQL driver reads the whole result into memory; prints {@code ROWS n} if it survives.</li>
  * </ul>
@@ -34,18 +36,22 @@ public final class StreamingChild {
         String schema = args[1];
         Window window = Window.of(LocalDateTime.parse(args[2]), LocalDateTime.parse(args[3]));
         try {
-            long rows = mode.equals("relay") ? relay(schema, window) : naive(schema, window);
+            long rows = switch (mode) {
+                case "relay" -> relay(schema, window, Dialect.POSTGRESQL);
+                case "relay-autocommit" -> relay(schema, window, Dialect.H2);
+                default -> naive(schema, window);
+            };
             System.out.println("ROWS " + rows);
             System.out.println("MAX_HEAP_MB " + Runtime.getRuntime().maxMemory() / (1024 * 1024));
-            System.out.println("PEAK_HEAP_MB " + peakHeapMb());
+            System.out.println("HEAP_POOL_PEAKS_MB " + peakHeapMb());
         } catch (OutOfMemoryError e) {
             System.out.println("OOM " + e);
             System.exit(3);
         }
     }
 
-    private static long relay(String schema, Window window) {
-        JdbcPuller puller = JdbcPuller.builder(PostgresTestSupport.dataSource(schema), Dialect.POSTGRESQL)
+    private static long relay(String schema, Window window, Dialect sourceDialect) {
+        JdbcPuller puller = JdbcPuller.builder(PostgresTestSupport.dataSource(schema), sourceDialect)
                 .query(SourceQuery.window("vds30sec",
                         "SELECT * FROM vds30sec WHERE sample_time >= :start AND sample_time < :end").build())
                 .fetchSize(2_000).chunkSize(1_000).build();
@@ -72,14 +78,16 @@ public final class StreamingChild {
         return rows;
     }
 
-    private static long peakHeapMb() {
-        long peak = 0;
+    /** Peak use of each heap pool (peaks of different pools need not coincide, so they are not summed). */
+    private static String peakHeapMb() {
+        StringBuilder sb = new StringBuilder();
         for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
             if (pool.getType() == MemoryType.HEAP) {
-                peak += pool.getPeakUsage().getUsed();
+                sb.append(sb.length() == 0 ? "" : ",").append(pool.getName().replace(' ', '_')).append('=')
+                        .append(pool.getPeakUsage().getUsed() / (1024 * 1024));
             }
         }
-        return peak / (1024 * 1024);
+        return sb.toString();
     }
 
 }

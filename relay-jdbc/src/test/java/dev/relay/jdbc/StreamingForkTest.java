@@ -1,5 +1,6 @@
 package dev.relay.jdbc;
 
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -42,11 +43,16 @@ class StreamingForkTest {
         }
     }
 
+    @AfterAll
+    static void dropWindow() {
+        PostgresTestSupport.dropSchema(SCHEMA);
+    }
+
     static Result fork(String mode) throws Exception {
         String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
         List<String> command = new ArrayList<>(List.of(java, "-Xmx64m", "-XX:+ExitOnOutOfMemoryError",
                 "-Duser.timezone=America/Los_Angeles", "-cp", System.getProperty("java.class.path"),
-                StreamingChild.class.getName(), mode, SCHEMA, START.toString(),
+                StreamingChild.class.getName(), mode, PostgresTestSupport.schema(SCHEMA), START.toString(),
                 START.plusSeconds(30L * SAMPLES).toString()));
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         byte[] out = p.getInputStream().readAllBytes();
@@ -78,6 +84,14 @@ class StreamingForkTest {
             assertEquals(STATIONS * SAMPLES, rs.getLong(1));
             assertEquals(STATIONS * SAMPLES, rs.getLong(2));
         }
+    }
+
+    @Test
+    void relay_sourceDialectLeavingAutocommitOn_runsOutOfMemory() throws Exception {
+        // the puller itself in the buggy configuration: same fetch size, but autocommit stays on
+        Result r = fork("relay-autocommit");
+        assertEquals(3, r.exit(), "expected the child to die of OutOfMemoryError:\n" + r.output());
+        assertTrue(r.output().contains("OutOfMemoryError"), r.output());
     }
 
     @Test

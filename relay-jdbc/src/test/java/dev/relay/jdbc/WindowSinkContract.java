@@ -148,6 +148,19 @@ abstract class WindowSinkContract {
     }
 
     @Test
+    void relay_autumnRepeatedHourTwice_storesBothHoursRowsOnce() throws Exception {
+        Task task = Task.builder("realtime", "vds30sec")
+                .scope(Window.of(SourceFixture.AUTUMN.atTime(1, 0), SourceFixture.AUTUMN.atTime(2, 0)))
+                .parameter("district", "D7").build();
+        assertEquals(720, TestRelay.relay(SourceFixture.puller(), sink(), task));
+        assertEquals(720, TestRelay.relay(SourceFixture.puller(), sink(), task.withAttempt(2)));
+        assertEquals(720, count(), "3 stations x 2 passes x 120 samples, once");
+        try (Connection c = target.getConnection()) {
+            assertEquals(source(task), SourceFixture.canonical(c, "SELECT " + columns() + " FROM " + TABLE));
+        }
+    }
+
+    @Test
     void write_failingMidBatch_commitsNothingAndLeaksNoConnection() throws Exception {
         Task task = task("D7", 8, 9);
         TestRelay.relay(SourceFixture.puller(), sink(), task);
