@@ -306,6 +306,19 @@ class RealtimeTickerTest {
     }
 
     @Test
+    void tick_seriesStartInTheFuture_plansNothingBeforeItsFirstWindowCloses() {
+        MutableClock clock = new MutableClock(la("2024-03-05T09:00"));
+        RecordingQueue queue = new RecordingQueue(clock);
+        RealtimeTicker ticker = ticker(clock, queue, t("2024-03-05T10:00")).build();
+        assertEquals(new RealtimeTicker.Planned(0, 0), ticker.tick());
+        clock.set(la("2024-03-05T10:14"));
+        assertEquals(new RealtimeTicker.Planned(0, 0), ticker.tick(), "closed at 10:10, due with lateness at 10:15");
+        clock.set(la("2024-03-05T10:15"));
+        assertEquals(new RealtimeTicker.Planned(9, 0), ticker.tick());
+        assertEquals(t("2024-03-05T10:00"), queue.offers.get(0).task().window().orElseThrow().start());
+    }
+
+    @Test
     void watermark_unknownSeries_isRejectedNamingIt() {
         MutableClock clock = new MutableClock(la("2024-03-05T11:00"));
         RealtimeTicker ticker = ticker(clock, new RecordingQueue(clock), t("2024-03-05T10:00")).build();
