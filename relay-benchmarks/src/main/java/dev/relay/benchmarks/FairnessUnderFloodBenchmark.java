@@ -51,6 +51,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *       the non-flooded lanes' wait from ready to start, in µs (goal: bounded, independent of {@code flood});
  *   <li>{@code waitP50BackfillMs} — the flooded lane's median wait, in ms, for contrast: it grows with the flood.
  * </ul>
+ * JMH prints all of them with the unit {@code ops/s}; only the {@code …Tasks} counters are rates, the others
+ * are the plain values (percent, µs, ms): see {@link Lanes}.
  *
  * <p>Run:
  * <pre>
@@ -98,6 +100,8 @@ public class FairnessUnderFloodBenchmark {
 
     private final Semaphore acked = new Semaphore(0);
     private volatile Stats stats = new Stats();
+    /** When the iteration's first invocation began; benchmark thread only. */
+    private long iterationStart;
     private InMemoryTaskQueue queue;
     private ThreadPoolExecutor workers;
     private Relay relay;
@@ -173,6 +177,7 @@ public class FairnessUnderFloodBenchmark {
     public void newIteration() {
         stats = new Stats();
         acked.drainPermits();
+        iterationStart = 0;
     }
 
     /** Stops the relay. */
@@ -183,43 +188,31 @@ public class FairnessUnderFloodBenchmark {
         queue.close();
     }
 
-    /** Completions per lane in the iteration, reported per second. */
+    /**
+     * Per-lane figures of the measurement iteration. JMH reports an {@code OPERATIONS} counter divided by the
+     * iteration's time, averaged over iterations and forks with its error. The {@code …Tasks} fields are counts,
+     * so they print as completions per second. The shares and waits are values, not counts: they are stored
+     * multiplied by the seconds elapsed since the iteration's first invocation began (which is when JMH's own
+     * timer starts, within microseconds), so that what JMH prints — {@code ops/s} is then the wrong unit — is
+     * the value itself: its mean over the iterations with a proper error. ({@code EVENTS} counters would be
+     * summed over iterations instead.)
+     */
     @State(Scope.Thread)
     @AuxCounters(AuxCounters.Type.OPERATIONS)
-    public static class Completions {
+    public static class Lanes {
         /** Realtime (weight 4) tasks acknowledged. */
         public long realtimeTasks;
         /** Hourly (weight 2) tasks acknowledged. */
         public long hourlyTasks;
         /** Backfill (weight 1, flooded) tasks acknowledged. */
         public long backfillTasks;
-
-        /** Zeroes the counters. */
-        @Setup(Level.Iteration)
-        public void clear() {
-            realtimeTasks = 0;
-            hourlyTasks = 0;
-            backfillTasks = 0;
-        }
-
-        void update(Stats s) {
-            realtimeTasks = s.completed[0].get();
-            hourlyTasks = s.completed[1].get();
-            backfillTasks = s.completed[2].get();
-        }
-    }
-
-    /** Source-time shares and waits in the iteration, reported as they are. */
-    @State(Scope.Thread)
-    @AuxCounters(AuxCounters.Type.EVENTS)
-    public static class Shares {
         /** Realtime's share of source time, percent (weight share 57.14). */
         public double shareRealtimePct;
         /** Hourly's share, percent (28.57). */
         public double shareHourlyPct;
         /** Backfill's share, percent (14.29). */
         public double shareBackfillPct;
-        /** Largest relative deviation of a share from its weight share, percent. */
+        /** Largest relative deviation of a lane's share from its weight share, percent of that weight share. */
         public double shareMaxErrPct;
         /** 99th percentile wait of realtime tasks, µs. */
         public double waitP99RealtimeUs;
@@ -235,6 +228,9 @@ public class FairnessUnderFloodBenchmark {
         /** Zeroes the counters. */
         @Setup(Level.Iteration)
         public void clear() {
+            realtimeTasks = 0;
+            hourlyTasks = 0;
+            backfillTasks = 0;
             shareRealtimePct = 0;
             shareHourlyPct = 0;
             shareBackfillPct = 0;
@@ -246,7 +242,10 @@ public class FairnessUnderFloodBenchmark {
             waitP50BackfillMs = 0;
         }
 
-        void update(Stats s) {
+        void update(Stats s, double elapsedSeconds) {
+            realtimeTasks = s.completed[0].get();
+            hourlyTasks = s.completed[1].get();
+            backfillTasks = s.completed[2].get();
             long[] src = new long[LANES.length];
             long total = 0;
             int weights = 0;
@@ -265,31 +264,32 @@ public class FairnessUnderFloodBenchmark {
                 double expected = 100.0 * WEIGHTS[i] / weights;
                 err = Math.max(err, Math.abs(share[i] - expected) / expected * 100.0);
             }
-            shareRealtimePct = share[0];
-            shareHourlyPct = share[1];
-            shareBackfillPct = share[2];
-            shareMaxErrPct = err;
-            waitP99RealtimeUs = s.waits[0].percentile(0.99) / 1e3;
-            waitMaxRealtimeUs = s.waits[0].max() / 1e3;
-            waitP99HourlyUs = s.waits[1].percentile(0.99) / 1e3;
-            waitMaxHourlyUs = s.waits[1].max() / 1e3;
-            waitP50BackfillMs = s.waits[2].percentile(0.5) / 1e6;
+            double t = elapsedSeconds;
+            shareRealtimePct = share[0] * t;
+            shareHourlyPct = share[1] * t;
+            shareBackfillPct = share[2] * t;
+            shareMaxErrPct = err * t;
+            waitP99RealtimeUs = s.waits[0].percentile(0.99) / 1e3 * t;
+            waitMaxRealtimeUs = s.waits[0].max() / 1e3 * t;
+            waitP99HourlyUs = s.waits[1].percentile(0.99) / 1e3 * t;
+            waitMaxHourlyUs = s.waits[1].max() / 1e3 * t;
+            waitP50BackfillMs = s.waits[2].percentile(0.5) / 1e6 * t;
         }
     }
 
     /**
      * Waits for the next {@value #BATCH} acknowledgements, then brings the counters up to date.
      *
-     * @param completions per-lane completions
-     * @param shares shares and waits
+     * @param lanes the per-lane counters
      * @throws InterruptedException if interrupted
      */
     @Benchmark
     @OperationsPerInvocation(BATCH)
-    public void flood(Completions completions, Shares shares) throws InterruptedException {
+    public void flood(Lanes lanes) throws InterruptedException {
+        if (iterationStart == 0) {
+            iterationStart = System.nanoTime();
+        }
         acked.acquire(BATCH);
-        Stats s = stats;
-        completions.update(s);
-        shares.update(s);
+        lanes.update(stats, (System.nanoTime() - iterationStart) / 1e9);
     }
 }
