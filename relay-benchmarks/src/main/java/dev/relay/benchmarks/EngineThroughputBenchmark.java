@@ -42,7 +42,9 @@ import org.openjdk.jmh.annotations.Warmup;
  *       task — the issue's baseline: no queue, no scheduler, no permits, no acknowledgement;
  *   <li>{@code tpeQueue}: the same pool where each task offers to, polls from and completes a lease of the same
  *       {@link InMemoryTaskQueue} around the no-op work — the queue's share of the relay's cost, without the
- *       scheduler and the control thread.
+ *       scheduler and the control thread;
+ *   <li>{@code relayInlineControl}: the same relay with {@link InlineControlExecutor}, a prototype of a proposed
+ *       engine change (no control thread: the submitter of a turn runs it), to measure what that change buys.
  * </ul>
  * One invocation offers {@value #BATCH} distinct tasks over {@code lanes} lanes and waits until all are
  * acknowledged ({@link RelayListener#completed}, called after the lease completed), so the score is
@@ -67,7 +69,7 @@ public class EngineThroughputBenchmark {
     static final int BATCH = 1_000;
 
     /** What runs the tasks: the relay or a baseline. */
-    @Param({"relay", "tpe", "tpeQueue"})
+    @Param({"relay", "tpe", "tpeQueue", "relayInlineControl"})
     public String impl;
 
     /** Worker threads, and the relay's source permits. */
@@ -77,6 +79,14 @@ public class EngineThroughputBenchmark {
     /** Lanes the tasks are spread over (all of weight 1). */
     @Param({"3"})
     public int lanes;
+
+    /**
+     * The relay's source permits per worker thread: 1 is the like-for-like setting; more lets the relay queue
+     * tasks in the worker pool as the baseline does (a diagnostic of the per-permit round trip, not a fair
+     * configuration: permits bound the load on the source).
+     */
+    @Param({"1"})
+    public int permitsPerThread;
 
     private Task[] tasks;
     private final Semaphore acked = new Semaphore(0);
@@ -94,10 +104,11 @@ public class EngineThroughputBenchmark {
     public void setUp() {
         tasks = NoOp.tasks(BATCH, lanes);
         engine = switch (impl) {
-            case "relay" -> new RelayEngine();
+            case "relay" -> new RelayEngine(null);
+            case "relayInlineControl" -> new RelayEngine(new InlineControlExecutor());
             case "tpe" -> new PoolEngine();
             case "tpeQueue" -> new PoolQueueEngine();
-            default -> throw new IllegalArgumentException("unknown impl '" + impl + "'; use relay, tpe or tpeQueue");
+            default -> throw new IllegalArgumentException("unknown impl '" + impl + "'; use relay, tpe, tpeQueue or relayInlineControl");
         };
     }
 
@@ -138,16 +149,22 @@ public class EngineThroughputBenchmark {
     private final class RelayEngine implements Engine {
         final InMemoryTaskQueue queue = InMemoryTaskQueue.create();
         final ThreadPoolExecutor workers = pool(threads, "relay-worker");
+        final InlineControlExecutor control;
         final Relay relay;
 
-        RelayEngine() {
-            Relay.Builder b = Relay.builder().queue(queue).puller(NoOp.PULLER).sink(NoOp.SINK).sourcePermits(threads)
+        RelayEngine(InlineControlExecutor control) {
+            this.control = control;
+            Relay.Builder b = Relay.builder().queue(queue).puller(NoOp.PULLER).sink(NoOp.SINK)
+                    .sourcePermits(threads * permitsPerThread)
                     .workers(workers).listener(new RelayListener() {
                         @Override
                         public void completed(Task task, Instant at, Duration service, long rows) {
                             acked.release();
                         }
                     });
+            if (control != null) {
+                b.control(control);
+            }
             for (int i = 0; i < lanes; i++) {
                 b.lane(LaneSpec.of(NoOp.lane(i)));
             }
@@ -166,6 +183,9 @@ public class EngineThroughputBenchmark {
         public void close() throws InterruptedException {
             relay.shutdown(Duration.ofSeconds(10));
             stop(workers);
+            if (control != null) {
+                control.close();
+            }
             queue.close();
         }
     }
