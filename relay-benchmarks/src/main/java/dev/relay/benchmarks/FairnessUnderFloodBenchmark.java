@@ -62,7 +62,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 2, time = 2)
-@Measurement(iterations = 5, time = 2)
+@Measurement(iterations = 5, time = 4)
 @Fork(2)
 @State(Scope.Benchmark)
 public class FairnessUnderFloodBenchmark {
