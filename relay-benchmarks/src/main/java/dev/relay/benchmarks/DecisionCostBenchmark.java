@@ -35,7 +35,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * <p>The scheduler has one source permit, so every {@code next()} starts an item; lanes have weights 4, 2, 1 in
  * turn; costs are drawn (before the run, from a fixed seed) uniformly from [Q/2, 3Q/2] for a quantum Q, so
  * lanes fall into debt and get skipped now and then, as they do for real. All three benchmarks are
- * single-threaded, as the scheduler is: it belongs to the engine's control thread.
+ * single-threaded, as the scheduler is: it belongs to the engine's control thread. Run it with one benchmark
+ * thread (the default): its states are per thread and the scheduler is not threadsafe.
  *
  * <p>Run:
  * <pre>

@@ -48,7 +48,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * </ul>
  * One invocation offers {@value #BATCH} distinct tasks over {@code lanes} lanes and waits until all are
  * acknowledged ({@link RelayListener#completed}, called after the lease completed), so the score is
- * acknowledged tasks per second.
+ * acknowledged tasks per second. Run it with one benchmark thread (the default), which offers and waits.
  *
  * <p>Goal (issue 7): {@code relay} at least equal to {@code tpe}.
  *

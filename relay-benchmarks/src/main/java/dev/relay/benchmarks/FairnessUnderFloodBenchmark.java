@@ -38,6 +38,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@code depth} tasks each outstanding at all times (each acknowledged task is offered again at once), so all
  * three lanes are backlogged throughout and the weighted shares apply. A task's work is a park of
  * {@code taskMicros} (times {@code floodScale} for backfill): source time is waiting on the database, not CPU.
+ * Run it with one benchmark thread (the default).
  *
  * <p>The score is acknowledged tasks per second. Auxiliary counters, per measurement iteration:
  * <ul>
