@@ -54,7 +54,7 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <p>Run (add {@code -prof stack} or {@code -prof jfr} with {@code -p impl=relay} to see where the time goes):
  * <pre>
- *   java -jar relay-benchmarks/target/benchmarks.jar EngineThroughputBenchmark
+ *   java -jar relay-benchmarks/target/benchmarks.jar EngineThroughputBenchmark -prof gc
  * </pre>
  */
 @BenchmarkMode(Mode.Throughput)
