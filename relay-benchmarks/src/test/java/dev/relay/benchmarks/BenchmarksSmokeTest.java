@@ -1,0 +1,57 @@
+package dev.relay.benchmarks;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Collection;
+import org.junit.jupiter.api.Test;
+import org.openjdk.jmh.results.Result;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.RunnerException;
+import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+import org.openjdk.jmh.runner.options.VerboseMode;
+
+/**
+ * Runs each benchmark once, in this JVM (no fork), with one 100 ms warmup and one 100 ms measurement
+ * iteration: checks that it runs and reports, not its speed.
+ */
+class BenchmarksSmokeTest {
+
+    private static RunResult runOnce(ChainedOptionsBuilder options) throws RunnerException {
+        Collection<RunResult> results = new Runner(options.forks(0).threads(1)
+                .warmupIterations(1).warmupTime(TimeValue.milliseconds(100))
+                .measurementIterations(1).measurementTime(TimeValue.milliseconds(100))
+                .shouldFailOnError(true).verbosity(VerboseMode.SILENT).build()).run();
+        assertEquals(1, results.size(), "one benchmark with one set of parameters");
+        RunResult result = results.iterator().next();
+        assertTrue(result.getPrimaryResult().getScore() > 0, () -> "no score: " + result.getPrimaryResult());
+        return result;
+    }
+
+    @Test
+    void decisionCost_fair_runs() throws RunnerException {
+        runOnce(new OptionsBuilder().include(DecisionCostBenchmark.class.getName() + ".fair$").param("lanes", "16"));
+    }
+
+    @Test
+    void engineThroughput_relay_runs() throws RunnerException {
+        runOnce(new OptionsBuilder().include(EngineThroughputBenchmark.class.getName() + ".tasks$").param("impl", "relay"));
+    }
+
+    @Test
+    void fairnessUnderFlood_reportsSharesAndWaits() throws RunnerException {
+        RunResult r = runOnce(new OptionsBuilder().include(FairnessUnderFloodBenchmark.class.getName() + ".flood$")
+                .param("flood", "1000"));
+        var secondary = r.getSecondaryResults();
+        for (String counter : new String[] {"realtimeTasks", "backfillTasks", "shareRealtimePct", "shareMaxErrPct",
+                "waitP99RealtimeUs", "waitMaxHourlyUs"}) {
+            Result<?> c = secondary.get(counter);
+            assertFalse(c == null, () -> "no aux counter " + counter + " in " + secondary.keySet());
+        }
+        assertTrue(secondary.get("shareRealtimePct").getScore() > 0, "realtime got no source time");
+    }
+}
