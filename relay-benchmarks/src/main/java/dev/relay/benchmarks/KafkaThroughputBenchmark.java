@@ -148,7 +148,7 @@ public class KafkaThroughputBenchmark {
         if (cluster != null) {
             cluster.close();
         }
-        if (dir != null) {
+        if (dir != null && Files.exists(dir)) {
             try (Stream<Path> paths = Files.walk(dir)) {
                 for (Path f : paths.sorted(Comparator.reverseOrder()).toList()) {
                     try {
@@ -253,11 +253,11 @@ public class KafkaThroughputBenchmark {
 
     long viaQueue() {
         long done = 0;
-        long idle = 0;
+        long stall = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (done < TASKS) {
             List<Lease> leases = queue.poll(lane, MAX_POLL);
             if (leases.isEmpty()) {
-                if (++idle > 60_000_000L) {
+                if (System.nanoTime() > stall) {
                     throw new IllegalStateException("stalled after " + done + " tasks");
                 }
                 Thread.onSpinWait();
@@ -270,6 +270,7 @@ public class KafkaThroughputBenchmark {
                 lease.complete();
             }
             done += leases.size();
+            stall = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         }
         if (!queue.flush(Duration.ofSeconds(30))) {
             throw new IllegalStateException("the queue did not commit");

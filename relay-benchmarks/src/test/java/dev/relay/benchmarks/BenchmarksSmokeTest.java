@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Collection;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.openjdk.jmh.results.Result;
 import org.openjdk.jmh.results.RunResult;
@@ -53,5 +54,18 @@ class BenchmarksSmokeTest {
             assertFalse(c == null, () -> "no aux counter " + counter + " in " + secondary.keySet());
         }
         assertTrue(secondary.get("shareRealtimePct").getScore() > 0, "realtime got no source time");
+    }
+
+    @Test
+    void rowThroughput_h2_relay_runs() throws RunnerException {
+        runOnce(new OptionsBuilder().include(RowThroughputBenchmark.class.getName() + ".copy$")
+                .param("db", "h2").param("impl", "relay"));
+    }
+
+    @Test
+    void rowThroughput_postgresql_plain_runs() throws RunnerException {
+        Assumptions.assumeTrue(RowThroughputBenchmark.postgresReachable(), "PostgreSQL not reachable at 127.0.0.1:5432");
+        runOnce(new OptionsBuilder().include(RowThroughputBenchmark.class.getName() + ".copy$")
+                .param("db", "postgresql").param("impl", "plain"));
     }
 }
