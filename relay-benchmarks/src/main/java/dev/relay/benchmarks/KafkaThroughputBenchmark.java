@@ -90,6 +90,8 @@ public class KafkaThroughputBenchmark {
     static final int PARTITIONS = 6;
     static final int MAX_POLL = 500;
     static final String PREFIX = "bench.";
+    /** The message of the exception thrown when the broker cannot start (the smoke test then skips). */
+    public static final String BROKER_FAILED = "could not start the in-process Kafka broker";
 
     @Param({"queue", "raw"})
     public String impl;
@@ -109,22 +111,26 @@ public class KafkaThroughputBenchmark {
     @Setup(Level.Trial)
     public void startBroker() throws Exception {
         dir = Files.createTempDirectory("relay-bench-kafka");
-        KafkaClusterTestKit c = new KafkaClusterTestKit.Builder(new TestKitNodes.Builder()
-                .setBaseDirectory(dir)
-                .setCombined(true).setNumBrokerNodes(1).setNumControllerNodes(1).build())
-                .setConfigProp("group.initial.rebalance.delay.ms", "0")
-                .setConfigProp("group.min.session.timeout.ms", "1000")
-                .setConfigProp("offsets.topic.replication.factor", "1")
-                .setConfigProp("offsets.topic.num.partitions", "4")
-                .setConfigProp("transaction.state.log.replication.factor", "1")
-                .setConfigProp("transaction.state.log.min.isr", "1")
-                .setConfigProp("transaction.state.log.num.partitions", "4")
-                .setConfigProp("auto.create.topics.enable", "false")
-                .build();
-        cluster = c;
-        c.format();
-        c.startup();
-        c.waitForReadyBrokers();
+        try {
+            cluster = new KafkaClusterTestKit.Builder(new TestKitNodes.Builder()
+                    .setBaseDirectory(dir)
+                    .setCombined(true).setNumBrokerNodes(1).setNumControllerNodes(1).build())
+                    .setConfigProp("group.initial.rebalance.delay.ms", "0")
+                    .setConfigProp("group.min.session.timeout.ms", "1000")
+                    .setConfigProp("offsets.topic.replication.factor", "1")
+                    .setConfigProp("offsets.topic.num.partitions", "4")
+                    .setConfigProp("transaction.state.log.replication.factor", "1")
+                    .setConfigProp("transaction.state.log.min.isr", "1")
+                    .setConfigProp("transaction.state.log.num.partitions", "4")
+                    .setConfigProp("auto.create.topics.enable", "false")
+                    .build();
+            cluster.format();
+            cluster.startup();
+            cluster.waitForReadyBrokers();
+        } catch (Exception | LinkageError e) {
+            throw new IllegalStateException(BROKER_FAILED, e);
+        }
+        KafkaClusterTestKit c = cluster;
         servers = c.bootstrapServers();
         Properties p = new Properties();
         p.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, servers);
