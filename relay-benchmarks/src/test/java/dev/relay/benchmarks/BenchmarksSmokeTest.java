@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Collection;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.openjdk.jmh.results.Result;
 import org.openjdk.jmh.results.RunResult;
@@ -22,8 +23,12 @@ import org.openjdk.jmh.runner.options.VerboseMode;
 class BenchmarksSmokeTest {
 
     private static RunResult runOnce(ChainedOptionsBuilder options) throws RunnerException {
+        return runOnce(options, 1);
+    }
+
+    private static RunResult runOnce(ChainedOptionsBuilder options, int warmups) throws RunnerException {
         Collection<RunResult> results = new Runner(options.forks(0).threads(1)
-                .warmupIterations(1).warmupTime(TimeValue.milliseconds(100))
+                .warmupIterations(warmups).warmupTime(TimeValue.milliseconds(100))
                 .measurementIterations(1).measurementTime(TimeValue.milliseconds(100))
                 .shouldFailOnError(true).verbosity(VerboseMode.SILENT).build()).run();
         assertEquals(1, results.size(), "one benchmark with one set of parameters");
@@ -53,5 +58,33 @@ class BenchmarksSmokeTest {
             assertFalse(c == null, () -> "no aux counter " + counter + " in " + secondary.keySet());
         }
         assertTrue(secondary.get("shareRealtimePct").getScore() > 0, "realtime got no source time");
+    }
+
+    @Test
+    void rowThroughput_h2_relay_runs() throws RunnerException {
+        runOnce(new OptionsBuilder().include(RowThroughputBenchmark.class.getName() + ".copy$")
+                .param("db", "h2").param("impl", "relay"));
+    }
+
+    @Test
+    void rowThroughput_postgresql_plain_runs() throws RunnerException {
+        Assumptions.assumeTrue(RowThroughputBenchmark.postgresReachable(), "PostgreSQL not reachable at 127.0.0.1:5432");
+        runOnce(new OptionsBuilder().include(RowThroughputBenchmark.class.getName() + ".copy$")
+                .param("db", "postgresql").param("impl", "plain"));
+    }
+
+    /** One single-shot iteration of 20,000 tasks, no warmup; skipped if the in-process broker cannot start. */
+    @Test
+    void kafkaThroughput_queue_runs() throws RunnerException {
+        try {
+            runOnce(new OptionsBuilder().include(KafkaThroughputBenchmark.class.getName() + ".tasks$")
+                    .param("impl", "queue"), 0);
+        } catch (RunnerException e) {
+            java.io.StringWriter trace = new java.io.StringWriter();
+            e.printStackTrace(new java.io.PrintWriter(trace));
+            Assumptions.assumeFalse(trace.toString().contains(KafkaThroughputBenchmark.BROKER_FAILED),
+                    "the in-process Kafka broker could not start");
+            throw e;
+        }
     }
 }
