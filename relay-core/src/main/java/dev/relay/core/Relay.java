@@ -841,6 +841,14 @@ public final class Relay implements AutoCloseable {
         return publishedPermitsInUse.get();
     }
 
+    int maxPermitsInUse() {
+        return publishedMaxPermits.get();
+    }
+
+    Instant now() {
+        return clock.instant();
+    }
+
     int permits() {
         return scheduler.permits();
     }

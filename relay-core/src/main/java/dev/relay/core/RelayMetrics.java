@@ -35,7 +35,7 @@ final class RelayMetrics {
         if (registry != null) {
             Gauge.builder("relay.permits.in_use", relay, Relay::permitsInUse).description("source permits held now").register(registry);
             Gauge.builder("relay.permits", relay, Relay::permits).description("source permits P").register(registry);
-            Gauge.builder("relay.permits.max_in_use", relay, r -> r.snapshot().maxPermitsInUse())
+            Gauge.builder("relay.permits.max_in_use", relay, Relay::maxPermitsInUse)
                     .description("most source permits ever held at once").register(registry);
         }
     }
@@ -54,7 +54,7 @@ final class RelayMetrics {
         m.add(Gauge.builder("relay.lane.in_flight", lane, l -> l.publishedInFlight).tags(tags).register(registry));
         m.add(Gauge.builder("relay.lane.oldest_waiting", lane, l -> {
             var oldest = l.publishedOldestReady;
-            return oldest == null ? 0 : Math.max(0, Duration.between(oldest, relay.snapshot().at()).toMillis() / 1000.0);
+            return oldest == null ? 0 : Math.max(0, Duration.between(oldest, relay.now()).toMillis() / 1000.0);
         }).tags(tags).baseUnit("seconds").register(registry));
         m.add(FunctionCounter.builder("relay.lane.completed", lane, l -> l.completed.get()).tags(tags).register(registry));
         m.add(FunctionCounter.builder("relay.lane.retried", lane, l -> l.retried.get()).tags(tags).register(registry));

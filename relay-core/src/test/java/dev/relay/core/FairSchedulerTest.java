@@ -275,17 +275,16 @@ class FairSchedulerTest {
         FairScheduler.Lane<String> a = s.addLane(LaneSpec.of("a"));
         FairScheduler.Lane<String> b = s.addLane(LaneSpec.of("b"));
         assertEquals(0, s.startBound(d));
-        s.enqueue(b, "b");
         s.enqueue(a, "a1");
         s.enqueue(a, "a2");
+        s.enqueue(b, "b");
         long before = s.startBound(a);
         assertTrue(before > 0);
-        s.next();
-        FairScheduler.Lane<String> first = s.lastLane();
-        s.complete(first, s.lastTicket(), 500);
-        if (first == a) {
-            assertTrue(s.startBound(a) > before, "debt widens the bound");
-        }
+        assertEquals("a1", s.next(), "lane a entered the ring first");
+        assertSame(a, s.lastLane());
+        s.complete(a, s.lastTicket(), 500); // far above its estimate: lane a, still backlogged, is in debt
+        assertTrue(a.deficit() < 0);
+        assertTrue(s.startBound(a) > before, "debt widens the bound");
     }
 
     @Test
