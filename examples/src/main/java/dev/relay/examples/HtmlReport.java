@@ -2,7 +2,7 @@ package dev.relay.examples;
 
 import dev.relay.core.LaneSnapshot;
 import dev.relay.core.RelaySnapshot;
-import dev.relay.testkit.RunRecorder;
+import dev.relay.simulation.RunRecorder;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

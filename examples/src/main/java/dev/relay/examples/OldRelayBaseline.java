@@ -7,7 +7,7 @@ import dev.relay.api.Window;
 import dev.relay.core.Relay;
 import dev.relay.core.RelayListener;
 import dev.relay.inmemory.InMemoryTaskQueue;
-import dev.relay.testkit.Simulation;
+import dev.relay.simulation.Simulation;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.LocalDate;

@@ -1,6 +1,6 @@
 package dev.relay.examples;
 
-import dev.relay.testkit.RunRecorder;
+import dev.relay.simulation.RunRecorder;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;

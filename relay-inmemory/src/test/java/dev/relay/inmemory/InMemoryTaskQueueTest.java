@@ -104,8 +104,9 @@ class InMemoryTaskQueueTest {
         l.complete();
     }
 
+    /** A clock that moves only when told; threadsafe. */
     static final class MutableClock extends Clock {
-        Instant now = Instant.parse("2024-01-01T00:00:00Z");
+        private volatile Instant now = Instant.parse("2024-01-01T00:00:00Z");
 
         @Override
         public ZoneId getZone() {
@@ -122,7 +123,7 @@ class InMemoryTaskQueueTest {
             return now;
         }
 
-        void advance(Duration d) {
+        synchronized void advance(Duration d) {
             now = now.plus(d);
         }
     }

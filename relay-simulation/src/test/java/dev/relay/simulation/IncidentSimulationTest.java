@@ -1,4 +1,4 @@
-package dev.relay.testkit;
+package dev.relay.simulation;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

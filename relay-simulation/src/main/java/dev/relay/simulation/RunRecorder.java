@@ -1,4 +1,4 @@
-package dev.relay.testkit;
+package dev.relay.simulation;
 
 import dev.relay.api.Task;
 import dev.relay.core.RelayListener;

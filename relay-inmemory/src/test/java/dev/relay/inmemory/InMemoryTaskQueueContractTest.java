@@ -1,10 +1,8 @@
-package dev.relay.testkit;
+package dev.relay.inmemory;
 
 import dev.relay.api.TaskQueue;
-import dev.relay.inmemory.DeadLetter;
-import dev.relay.inmemory.InMemoryTaskQueue;
+import dev.relay.testkit.TaskQueueContractTest;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -12,7 +10,7 @@ import java.util.Map;
 class InMemoryTaskQueueContractTest extends TaskQueueContractTest {
 
     private static final Duration LEASE_TIMEOUT = Duration.ofMinutes(5);
-    private final VirtualClock clock = new VirtualClock(Instant.parse("2024-03-14T00:00:00Z"));
+    private final InMemoryTaskQueueTest.MutableClock clock = new InMemoryTaskQueueTest.MutableClock();
 
     @Override
     protected TaskQueue createQueue() {

@@ -1,4 +1,4 @@
-package dev.relay.testkit;
+package dev.relay.simulation;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -73,7 +73,7 @@ class QuickStartTest {
 
     @Test
     void readme_showsTheQuickStartAsCompiled() throws Exception {
-        String source = Files.readString(Path.of("src/test/java/dev/relay/testkit/QuickStartTest.java"));
+        String source = Files.readString(Path.of("src/test/java/dev/relay/simulation/QuickStartTest.java"));
         String code = between(source, "// quick-start:begin\n", "        // quick-start:end").stripIndent().strip();
         String readme = Files.readString(Path.of("../README.md"));
         assertTrue(normalize(readme).contains(normalize(code)),

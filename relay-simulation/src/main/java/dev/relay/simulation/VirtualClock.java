@@ -1,4 +1,4 @@
-package dev.relay.testkit;
+package dev.relay.simulation;
 
 import java.time.Clock;
 import java.time.Duration;
