@@ -16,9 +16,10 @@ import java.util.Objects;
  * The relay may run at most {@code P} tasks against the source at once ({@link Builder#permits}). A lane may
  * reserve {@code d_i} of them ({@link LaneSpec#dedicatedPermits()}); the other {@code S = P - Σ d_i} form the
  * <em>shared pool</em>. Each lane holds a FIFO of ready items (leases) and a {@link LaneSpec}: weight
- * {@code w_i}, in-flight cap, optional token-bucket rate limit, paused or not. The caller asks {@link #next()}
- * for the next item whenever something changed; it returns an item and takes a permit, or {@code null} when
- * nothing may start now. When the item's work ends the caller reports {@link #complete(Lane, long, long)} with
+ * {@code w_i}, in-flight cap, optional token-bucket rate limit, paused or not. The caller asks
+ * {@link #next(Starter)} for the next item whenever something changed; it takes a permit and hands the item, its
+ * lane and its ticket to the caller's {@link Starter}, or returns {@code false} when nothing may start now. When
+ * the item's work ends the caller reports {@link #complete(Lane, long, long)} with
  * the work's actual <em>cost</em> (nanoseconds of source time, or rows — one unit for the whole scheduler).
  *
  * <h2>Algorithm</h2>
@@ -39,7 +40,7 @@ import java.util.Objects;
  * Lanes (re)entering the ring are placed last in the current round.
  *
  * <p>Dedicated permits bypass the ring: a lane with a free dedicated permit and a ready item starts it at once
- * (on the next call of {@link #next()}), uncharged. Dedicated permits are reserved: they stay idle while their
+ * (on the next call of {@link #next(Starter)}), uncharged. Dedicated permits are reserved: they stay idle while their
  * lane has nothing to run, which is the price of "within one dispatch".
  *
  * <h2>Invariants</h2>
@@ -48,7 +49,7 @@ import java.util.Objects;
  *       lane's dedicated starts only while {@code dedicatedInUse_i < d_i}. Nothing else takes a permit.
  *   <li>Caps: {@code inFlight_i ≤ maxInFlight_i}; a paused lane starts nothing.
  *   <li>Work conservation (shared pool): if {@code sharedInUse < S} and some lane is in the ring,
- *       {@link #next()} starts an item. The loop terminates because every step adds a positive quantum to the
+ *       {@link #next(Starter)} starts an item. The loop terminates because every step adds a positive quantum to the
  *       visited lane's deficit.
  *   <li>Fair share: between two instants at which lanes i and j are both continuously backlogged,
  *       {@code |served_i / w_i − served_j / w_j| ≤ Q + C_i/w_i + C_j/w_j + (estimate error of one visit)},
@@ -80,9 +81,10 @@ import java.util.Objects;
  * config task waits at most about {@code r + 32 s} — one backfill task plus one round — instead of a week.
  *
  * <h2>Cost</h2>
- * {@link #next()} and {@link #complete} run in O(1) amortized time and allocate nothing: lanes are intrusive
- * list nodes, ready items sit in each lane's {@link ArrayDeque}, and the choice of lane and permit is
- * returned through {@link #lastLane()} and {@link #lastTicket()} rather than a result object. A visit that
+ * {@link #next(Starter)} and {@link #complete} run in O(1) amortized time and allocate nothing: lanes are
+ * intrusive list nodes, ready items sit in each lane's {@link ArrayDeque}, and the choice (lane, item, ticket)
+ * is handed to the caller's {@link Starter} — one object the caller keeps — rather than returned in a result
+ * object. A visit that
  * starts nothing adds {@code Q_i ≥ Q} to a debt that is at most the cost of the lane's own finished tasks, so
  * such skips are bounded by the total cost divided by {@code Q}.
  *
@@ -124,9 +126,6 @@ public final class FairScheduler<T> {
 
     private final List<Lane<T>> lanes = new ArrayList<>();
     private final List<Lane<T>> rateBlocked = new ArrayList<>();
-
-    private Lane<T> lastLane;
-    private long lastTicket;
 
     private FairScheduler(Builder b) {
         this.permits = b.permits;
@@ -274,20 +273,43 @@ public final class FairScheduler<T> {
     // ------------------------------------------------------------------ decisions
 
     /**
-     * Starts the next item if a permit and an eligible lane allow it. Allocates nothing.
+     * Receives the scheduler's choice: called by {@link #next(Starter)} once per start, synchronously, on the
+     * caller's thread. Keep one instance (the engine's control turn implements it), so that a decision allocates
+     * nothing.
      *
-     * @return the item, whose permit is now taken; or {@code null} if nothing may start now
+     * @param <T> the item type
      */
-    public T next() {
+    @FunctionalInterface
+    public interface Starter<T> {
+        /**
+         * An item started: its permit is taken. The scheduler's state is consistent when this is called, but the
+         * callee must not call back into the scheduler before it returns.
+         *
+         * @param lane the item's lane
+         * @param item the item, removed from the head of its lane
+         * @param ticket hand it back to {@link #complete(Lane, long, long)} when the item's work ends
+         */
+        void onStart(Lane<T> lane, T item, long ticket);
+    }
+
+    /**
+     * Starts the next item if a permit and an eligible lane allow it, and hands it to {@code starter}. Allocates
+     * nothing.
+     *
+     * @param starter receives the item, its lane and its ticket
+     * @return true if an item started (and {@code starter} was called once); false if nothing may start now
+     */
+    public boolean next(Starter<T> starter) {
         if (sharedInUse + dedicatedInUse >= permits) {
-            return null; // the hard cap, whatever reconfiguration happened meanwhile
+            return false; // the hard cap, whatever reconfiguration happened meanwhile
         }
         Lane<T> d = dedicatedHead;
         if (d != null) {
-            return start(d, true);
+            start(d, true, starter);
+            return true;
         }
         if (sharedInUse >= permits - dedicatedTotal) {
-            return null;
+            return false;
         }
         int skipped = 0;
         while (cursor != null) {
@@ -299,7 +321,8 @@ public final class FairScheduler<T> {
                 visiting = true;
             }
             if (l.deficit > 0) {
-                return start(l, false);
+                start(l, false, starter);
+                return true;
             }
             advance();
             if (++skipped >= ringSize) {
@@ -307,7 +330,7 @@ public final class FairScheduler<T> {
                 skipped = 0;
             }
         }
-        return null;
+        return false;
     }
 
     /**
@@ -333,52 +356,40 @@ public final class FairScheduler<T> {
         }
     }
 
-    private T start(Lane<T> l, boolean dedicated) {
+    private void start(Lane<T> l, boolean dedicated, Starter<T> starter) {
         T item = l.ready.pollFirst();
         l.inFlight++;
+        long ticket;
         if (dedicated) {
             l.dedicatedInUse++;
             dedicatedInUse++;
-            lastTicket = DEDICATED_TICKET;
+            ticket = DEDICATED_TICKET;
         } else {
             sharedInUse++;
             long e = l.estimate;
             l.deficit -= e;
-            lastTicket = e;
+            ticket = e;
             l.chargedShared += e;
         }
         l.started++;
         if (l.rate > 0) {
             l.tokens -= 1.0;
         }
-        lastLane = l;
         if (!dedicated && cursor == l && (--visitBudget <= 0 || l.deficit <= 0)) {
             advance(); // visit spent
         }
         refresh(l);
-        return item;
+        starter.onStart(l, item, ticket);
     }
 
     /** The ticket of a start on a dedicated permit. */
     private static final long DEDICATED_TICKET = -1L;
 
-    /** @return the lane of the item last returned by {@link #next()} */
-    public Lane<T> lastLane() {
-        return lastLane;
-    }
-
-    /**
-     * @return the ticket of the item last returned by {@link #next()}: hand it back to {@link #complete}
-     */
-    public long lastTicket() {
-        return lastTicket;
-    }
-
     /**
      * Reports that an item's work ended (whatever the outcome) and releases its permit.
      *
      * @param lane the item's lane
-     * @param ticket the ticket {@link #lastTicket()} gave when the item started
+     * @param ticket the ticket handed to the {@link Starter} when the item started
      * @param cost the work's actual cost, not negative (0 if it never reached the source)
      */
     public void complete(Lane<T> lane, long ticket, long cost) {

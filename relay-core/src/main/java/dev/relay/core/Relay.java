@@ -549,35 +549,46 @@ public final class Relay implements AutoCloseable {
         }
     }
 
+    /** The scheduler's choices arrive here: one object for the relay's life, so a decision allocates nothing. */
+    private final FairScheduler.Starter<Lease> starter = this::started;
+    /** The time of the dispatch in progress, and whether the worker executor refused a task in it. */
+    private Instant dispatchAt;
+    private boolean refused;
+
     private void dispatch(Instant now) {
-        Lease lease;
-        while ((lease = scheduler.next()) != null) {
-            FairScheduler.Lane<Lease> sl = scheduler.lastLane();
-            long ticket = scheduler.lastTicket();
-            LaneRuntime lane = lanes.get(sl.name());
-            Dispatch d = new Dispatch(lease, lane, ticket, now);
-            inFlight.put(lease, d);
-            int inUse = scheduler.permitsInUse();
-            if (inUse > maxPermitsInUse) {
-                maxPermitsInUse = inUse;
-            }
-            Duration waited = Duration.between(lease.readySince(), now);
-            if (waited.isNegative()) {
-                waited = Duration.ZERO;
-            }
-            lane.started.incrementAndGet();
-            lane.waits.record(waited);
-            metrics.recordWait(lane, waited);
-            listener.started(lease.task(), now, waited, inUse);
-            try {
-                workers.execute(() -> work(d));
-            } catch (RuntimeException e) { // the executor refused: give the permit back, retry later
-                LOG.error("worker executor refused task {}", lease.task().id(), e);
-                inFlight.remove(lease);
-                scheduler.complete(sl, ticket, 0);
-                endLease(lease, Lease::release);
-                break;
-            }
+        dispatchAt = now;
+        refused = false;
+        while (!refused && scheduler.next(starter)) {
+            // each start is handled by started(...)
+        }
+    }
+
+    private void started(FairScheduler.Lane<Lease> sl, Lease lease, long ticket) {
+        Instant now = dispatchAt;
+        LaneRuntime lane = lanes.get(sl.name());
+        Dispatch d = new Dispatch(lease, lane, ticket, now);
+        inFlight.put(lease, d);
+        int inUse = scheduler.permitsInUse();
+        if (inUse > maxPermitsInUse) {
+            maxPermitsInUse = inUse;
+        }
+        Duration waited = Duration.between(lease.readySince(), now);
+        if (waited.isNegative()) {
+            waited = Duration.ZERO;
+        }
+        lane.started.incrementAndGet();
+        lane.waits.record(waited);
+        metrics.recordWait(lane, waited);
+        listener.started(lease.task(), now, waited, inUse);
+        try {
+            workers.execute(() -> work(d));
+        } catch (RuntimeException e) { // the executor refused: give the permit back, retry later
+            LOG.error("worker executor refused task {}", lease.task().id(), e);
+            inFlight.remove(lease);
+            scheduler.complete(sl, ticket, 0);
+            endLease(lease, Lease::release);
+            released(lease.task().id());
+            refused = true;
         }
     }
 
