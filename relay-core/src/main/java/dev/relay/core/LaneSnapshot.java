@@ -26,8 +26,15 @@ import java.time.Duration;
  * @param cost total cost charged to the lane, in the relay's {@link CostMeasure}
  * @param duplicates second deliveries of a task that was buffered or running here at the time: they waited for the
  *     first and were completed with it, without running (counted in the lane of the second delivery)
+ * @param deficit the lane's deficit in the fair scheduler, in the relay's {@link CostMeasure}: positive is credit in
+ *     the current round, negative is debt that the lane works off before it starts again on the shared pool
+ * @param headBound the starvation bound of the task at the head of the lane's buffer, in the relay's
+ *     {@link CostMeasure}, beyond the shortest remaining time of the tasks holding shared permits
+ *     ({@link FairScheduler#startBound}); 0 with a free dedicated permit. Refreshed at every housekeeping turn
+ *     (the idle poll interval) and when the lane's head changes for a listener that asks for it
  */
 public record LaneSnapshot(String name, LaneState state, int weight, long backlog, int buffered, int inFlight,
         Duration oldestWaiting, long started, long completed, long retried, long deadLettered, long leasesLost, long rows,
-        Duration waitP50, Duration waitP99, Duration waitMax, Duration sourceTime, long cost, long duplicates) {
+        Duration waitP50, Duration waitP99, Duration waitMax, Duration sourceTime, long cost, long duplicates,
+        long deficit, long headBound) {
 }
