@@ -2,33 +2,25 @@ package dev.relay.core;
 
 import dev.relay.api.LaneSpec;
 import dev.relay.api.Lease;
-import dev.relay.api.LeaseLostException;
 import dev.relay.api.Sink;
 import dev.relay.api.Task;
 import dev.relay.api.TaskQueue;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
-import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The engine's control role: the owner of the lanes, the runs in flight, the active task ids and the scheduler,
- * changed only in <em>control turns</em> — runnables that the {@link ControlExecutor} runs one at a time. A turn
- * is not a thread: with the default executor it runs on whichever thread submits it while no other turn runs
- * (often the worker that just finished a task). Every entry point below is a turn, or submits one.
+ * The engine's control role: the owner of the lanes ({@link Lanes}), the runs in flight and the scheduler, changed
+ * only in <em>control turns</em> — runnables that the {@link ControlExecutor} runs one at a time. A turn is not a
+ * thread: with the default executor it runs on whichever thread submits it while no other turn runs (often the
+ * worker that just finished a task). Every entry point below is a turn, or submits one.
  *
  * <ul>
  *   <li><b>intake</b> takes leases from a lane's queue into its buffer (the scheduler's ready queue) — on an
@@ -39,20 +31,18 @@ import org.slf4j.LoggerFactory;
  *   <li><b>finish</b> takes a run's outcome, charges its cost, ends its lease as the {@link AttemptPolicy} says,
  *       frees its task id, refills its lane and dispatches again;
  *   <li><b>admin</b> turns change lanes and the permit limit; <b>housekeeping</b> polls every lane at the idle poll
- *       interval, reports lanes of the queue this relay does not serve and refreshes the lanes' start bounds.
+ *       interval, reports lanes of the queue this relay does not serve and refreshes the lanes' start bounds;
+ *       <b>shutdown</b> gives back what the lanes hold, waits for the runs in flight, abandons them at the timeout.
  * </ul>
- * The clock is read at most once per turn. Each turn ends by publishing what changed (the lanes it touched, the
- * permit figures) to {@link LaneStats} and {@link EngineStats}, the only state other threads read.
+ * The clock is read at most once per turn ({@link Turn}); each turn ends by publishing what it changed. The
+ * invariants it keeps are those of {@link Relay}'s class comment.
  *
- * <p>The invariants it keeps are those of {@link Relay}'s class comment.
- *
- * <p>Not threadsafe except {@link #requestPump()}, {@link #start()}, {@link #submit} and {@link #shutdown}, which
- * only submit turns: everything else runs in a control turn.
+ * <p>Not threadsafe, except {@link #start()}, {@link #requestPump()}, {@link #submit} and {@link #shutdown}, which
+ * only submit turns.
  */
 final class ControlLoop implements FairScheduler.Starter<TaskRun> {
 
     private static final Logger LOG = LoggerFactory.getLogger(ControlLoop.class);
-    private static final long UNSET = Long.MIN_VALUE;
 
     private final RelayConfig config;
     private final TaskQueue queue;
@@ -66,35 +56,33 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
     private final FairScheduler<TaskRun> scheduler;
     private final TaskRun.Context runContext;
     final EngineStats stats;
-    private final RelayMetrics metrics;
+    private final Turn turn;
+    private final Lanes lanes;
+    private final InFlight inFlight = new InFlight();
+    private final UnservedLanes unserved;
 
-    private final Map<String, LaneRun> lanes = new LinkedHashMap<>();
-    private final ActiveIds ids = new ActiveIds();
-    /** Runs holding a permit, as an intrusive list. */
-    private TaskRun inFlightHead;
-    private int inFlight;
     private int maxInUse;
     private boolean stopping;
     private boolean clean = true;
     private final CompletableFuture<Boolean> stopped = new CompletableFuture<>();
-
-    // ---- per turn ----
-    private long turnNanos = UNSET;
-    private Instant turnInstant;
-    private final List<LaneRun> touched = new ArrayList<>();
     /** The run whose finish turn is dispatching: the first start goes to its worker if it is still there. */
     private TaskRun continuationFrom;
     /** A start the worker executor refused, handled after the scheduler returns. */
     private TaskRun refused;
     private RuntimeException refusal;
     private LaneRun lastStartLane;
-
     private long rateWakeMillis = Long.MAX_VALUE;
-    private final Set<String> unservedWarned = new HashSet<>();
+
     private final AtomicBoolean pumpPending = new AtomicBoolean();
-    private final Runnable pumpTurn = this::pumpTurn;
-    private final Runnable wakeTurn = this::wakeTurn;
-    private final Runnable housekeepingTurn = this::housekeepingTurn;
+    private final Runnable pumpTurn = () -> {
+        pumpPending.set(false);
+        inTurn(this::pump);
+    };
+    private final Runnable wakeTurn = () -> {
+        rateWakeMillis = Long.MAX_VALUE;
+        inTurn(this::pump);
+    };
+    private final Runnable housekeepingTurn = this::housekeeping;
 
     ControlLoop(RelayConfig config) {
         this.config = config;
@@ -105,12 +93,15 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
         this.listener = config.listener;
         this.headListener = overrides(config.listener);
         this.policy = config.attemptPolicy;
-        this.scheduler = FairScheduler.builder().permits(config.permits).quantum(config.quantum).clock(config.clock).build();
-        this.runContext = new TaskRun.Context(config.puller, config.ledger, config.control, this::finishTurn);
+        this.scheduler = FairScheduler.builder().permits(config.permits).quantum(config.quantum).clock(clock).build();
+        this.runContext = new TaskRun.Context(config.puller, config.ledger, control, this::finishTurn);
         this.stats = new EngineStats(config.permits);
-        this.metrics = new RelayMetrics(config.meterRegistry, stats, config.queue, config.clock);
+        this.turn = new Turn(clock);
+        RelayMetrics metrics = new RelayMetrics(config.meterRegistry, stats, queue, clock);
+        this.lanes = new Lanes(scheduler, queue, metrics, stats, turn);
+        this.unserved = new UnservedLanes(queue);
         for (RelayConfig.LaneConfig l : config.lanes) {
-            addLaneNow(l.spec(), l.sink());
+            lanes.add(l.spec(), l.sink());
         }
     }
 
@@ -125,20 +116,18 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
 
     // ================================================================== entry points (any thread)
 
-    /** Subscribes to the lanes and starts the housekeeping timer, in a turn. */
+    /** Subscribes to the lanes, pumps, and starts the housekeeping timer. */
     void start() {
         control.execute(() -> {
-            try {
-                queue.subscribe(laneNames());
+            inTurn(() -> {
+                lanes.subscribe();
                 pump();
-            } finally {
-                endTurn();
-            }
+            });
             control.schedule(config.idlePollInterval, housekeepingTurn);
         });
     }
 
-    /** Asks for a pump turn; coalesced: while one is pending, more requests add nothing. Any thread. */
+    /** Asks for a pump turn; coalesced: while one is pending, more requests add nothing. */
     void requestPump() {
         if (pumpPending.compareAndSet(false, true)) {
             control.execute(pumpTurn);
@@ -153,91 +142,74 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
      */
     CompletableFuture<Void> submit(Runnable change) {
         CompletableFuture<Void> f = new CompletableFuture<>();
-        control.execute(() -> {
+        control.execute(() -> inTurn(() -> {
             try {
                 change.run();
-                touchAll();
+                lanes.touchAll();
                 pump();
                 f.complete(null);
             } catch (RuntimeException e) {
                 f.completeExceptionally(e);
-            } finally {
-                endTurn();
             }
-        });
+        }));
         return f;
     }
 
     /**
-     * Begins the shutdown in a turn.
+     * Begins the shutdown.
      *
      * @param timeout how long runs in flight may take to finish
      * @return completed with whether every run in flight finished in time
      */
     CompletableFuture<Boolean> shutdown(Duration timeout) {
-        control.execute(() -> {
-            try {
-                beginShutdown(timeout);
-            } finally {
-                endTurn();
-            }
-        });
+        control.execute(() -> inTurn(() -> beginShutdown(timeout)));
         return stopped;
     }
 
     // ================================================================== turns
 
-    private void pumpTurn() {
-        pumpPending.set(false);
+    private void inTurn(Runnable body) {
         try {
-            pump();
+            body.run();
         } finally {
-            endTurn();
+            turn.end(stats, scheduler.permitsInUse(), maxInUse);
+            continuationFrom = null;
         }
     }
 
-    private void wakeTurn() {
-        rateWakeMillis = Long.MAX_VALUE;
-        try {
-            pump();
-        } finally {
-            endTurn();
-        }
-    }
-
-    private void housekeepingTurn() {
+    private void housekeeping() {
         if (stopping) {
             return;
         }
-        try {
+        inTurn(() -> {
             pump();
-            refreshUnserved();
-            for (LaneRun lane : lanes.values()) {
+            Map<String, Long> waiting = unserved.refresh(lanes.served());
+            if (waiting != null && !waiting.equals(stats.unservedBacklog)) {
+                stats.unservedBacklog = Map.copyOf(waiting);
+            }
+            for (LaneRun lane : lanes.all()) {
                 lane.stats.headBound = lane.headBound();
             }
-        } finally {
-            endTurn();
-        }
+        });
         control.schedule(config.idlePollInterval, housekeepingTurn);
     }
 
-    /** A run's worker is done with it (or gave up): decide, end its lease, and go on. */
+    /** A run's worker is done with it: decide, end its lease, refill, dispatch. */
     private void finishTurn(TaskRun run) {
         if (run.stage != TaskRun.Stage.RUNNING) {
             return; // withdrawn at shutdown: its lease was released already
         }
         try {
-            unlinkInFlight(run);
+            inFlight.remove(run);
             LaneRun lane = run.lane;
-            touch(lane);
-            long service = Math.max(0, now() - run.startNanos);
+            turn.touch(lane);
+            long service = Math.max(0, turn.now() - run.startNanos);
             long cost = config.costMeasure == CostMeasure.ROWS ? Math.max(1, run.rows) : service;
             scheduler.complete(lane.slane, run.ticket, cost);
             lane.stats.recordService(service, cost);
-            AttemptPolicy.Verdict v = policy.afterAttempt(run.error, run.withdrawn(), run.task, lane.spec.retryPolicy(),
-                    stopping, config.random);
-            endAttempt(run, v, service);
-            settle(lane);
+            endAttempt(run, policy.afterAttempt(run.error, run.withdrawn(), run.task, lane.spec.retryPolicy(), stopping,
+                    config.random), service);
+            lanes.settle(lane);
             if (stopping) {
                 stopIfIdle();
                 return;
@@ -247,7 +219,8 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
             }
             dispatch(run);
         } finally {
-            endTurn();
+            turn.end(stats, scheduler.permitsInUse(), maxInUse);
+            continuationFrom = null;
         }
     }
 
@@ -257,7 +230,7 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
         if (stopping) {
             return;
         }
-        for (LaneRun lane : lanes.values()) {
+        for (LaneRun lane : lanes.all()) {
             intake(lane);
         }
         scheduler.refreshRates();
@@ -265,11 +238,8 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
     }
 
     private void intake(LaneRun lane) {
-        if (!lane.takesWork()) {
-            return;
-        }
         int room = lane.room();
-        if (room <= 0) {
+        if (!lane.takesWork() || room <= 0) {
             return;
         }
         List<Lease> leases;
@@ -286,19 +256,19 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
 
     private void admit(LaneRun lane, Lease lease) {
         Task t = lease.task();
-        String refusal = policy.refusal(t, lane.name, lane.spec.retryPolicy());
-        if (refusal != null) {
-            if (end(lease, Ending.DEAD_LETTER, refusal, null)) {
+        String why = policy.refusal(t, lane.name, lane.spec.retryPolicy());
+        if (why != null) {
+            if (Leases.end(lease, Leases.Ending.DEAD_LETTER, why, null)) {
                 LaneStats.add(lane.stats.deadLettered, 1);
-                listener.deadLettered(t, at(), refusal);
+                listener.deadLettered(t, turn.at(), why);
             }
             return;
         }
         TaskRun run = new TaskRun(lease, lane, runContext);
-        if (!ids.claim(run)) {
+        if (!lanes.claim(run)) {
             return; // parked behind the active delivery of the same task id and sink
         }
-        touch(lane);
+        turn.touch(lane);
         if (lane.enqueue(run) && headListener) {
             reachedHead(lane, run);
         }
@@ -311,11 +281,9 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
                 handleRefused();
                 break;
             }
-            if (headListener) {
-                TaskRun head = lastStartLane.slane.peek();
-                if (head != null) {
-                    reachedHead(lastStartLane, head);
-                }
+            TaskRun head = headListener ? lastStartLane.slane.peek() : null;
+            if (head != null) {
+                reachedHead(lastStartLane, head);
             }
         }
         continuationFrom = null;
@@ -332,24 +300,20 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
         LaneRun lane = run.lane;
         run.stage = TaskRun.Stage.RUNNING;
         run.ticket = ticket;
-        long now = now();
+        long now = turn.now();
         run.startNanos = now;
-        linkInFlight(run);
-        touch(lane);
+        inFlight.add(run);
+        turn.touch(lane);
         lastStartLane = lane;
         long waited = Math.max(0, now - run.readyNanos);
         lane.stats.recordStart(waited);
         int inUse = scheduler.permitsInUse();
-        if (inUse > maxInUse) {
-            maxInUse = inUse;
-        }
-        listener.started(run.task, at(), Duration.ofNanos(waited), inUse);
+        maxInUse = Math.max(maxInUse, inUse);
+        listener.started(run.task, turn.at(), Duration.ofNanos(waited), inUse);
         TaskRun from = continuationFrom;
-        if (from != null) {
-            continuationFrom = null;
-            if (from.handOff(run)) {
-                return; // the worker that freed the permit runs it next
-            }
+        continuationFrom = null;
+        if (from != null && from.handOff(run)) {
+            return; // the worker that freed the permit runs it next
         }
         try {
             workers.execute(run);
@@ -363,46 +327,18 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
         TaskRun run = refused;
         refused = null;
         LOG.error("the worker executor refused task {}; it is given back and polled again later", run.task.id(), refusal);
-        unlinkInFlight(run);
+        inFlight.remove(run);
         scheduler.complete(run.lane.slane, run.ticket, 0);
-        giveBack(run);
+        lanes.giveBack(run);
     }
 
     private void reachedHead(LaneRun lane, TaskRun head) {
         long bound = lane.headBound();
         lane.stats.headBound = bound;
-        listener.reachedHead(head.task, at(), bound);
+        listener.reachedHead(head.task, turn.at(), bound);
     }
 
-    // ================================================================== lease endings
-
-    /** How a lease ends. */
-    private enum Ending { COMPLETE, RETRY, RELEASE, DEAD_LETTER }
-
-    /**
-     * Ends a lease. The only place the engine ends leases.
-     *
-     * @return true if it ended as asked; false if the backend had taken it back already (or failed)
-     */
-    private static boolean end(Lease lease, Ending ending, String reason, Duration delay) {
-        try {
-            switch (ending) {
-                case COMPLETE -> lease.complete();
-                case RETRY -> lease.retry(delay, reason);
-                case RELEASE -> lease.release();
-                case DEAD_LETTER -> lease.deadLetter(reason);
-                default -> throw new AssertionError(ending);
-            }
-            return true;
-        } catch (LeaseLostException e) {
-            LOG.info("lease lost: {}", e.getMessage());
-            return false;
-        } catch (RuntimeException e) {
-            LOG.error("ending the lease of task {} ({}) failed; the backend will hand it out again", lease.task().id(),
-                    ending, e);
-            return false;
-        }
-    }
+    // ================================================================== the end of an attempt
 
     private void endAttempt(TaskRun run, AttemptPolicy.Verdict v, long serviceNanos) {
         LaneRun lane = run.lane;
@@ -411,33 +347,33 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
         run.stage = TaskRun.Stage.ENDED;
         switch (v.action()) {
             case COMPLETE -> {
-                LaneStats.add(end(run.lease, Ending.COMPLETE, null, null) ? s.completed : s.leasesLost, 1);
+                LaneStats.add(Leases.end(run.lease, Leases.Ending.COMPLETE, null, null) ? s.completed : s.leasesLost, 1);
                 LaneStats.add(s.rows, run.rows);
                 lane.consecutiveFailures = 0;
-                listener.completed(task, at(), Duration.ofNanos(serviceNanos), run.rows);
-                completeParked(ids.end(run));
+                listener.completed(task, turn.at(), Duration.ofNanos(serviceNanos), run.rows);
+                lanes.completed(run);
             }
             case RETRY -> {
                 LOG.warn("task {} of lane '{}' failed (attempt {}), retrying in {}: {}", task.id(), lane.name,
                         task.attempt(), v.delay(), v.reason());
-                if (end(run.lease, Ending.RETRY, v.reason(), v.delay())) {
+                if (Leases.end(run.lease, Leases.Ending.RETRY, v.reason(), v.delay())) {
                     LaneStats.add(s.retried, 1);
-                    listener.retried(task, at(), v.delay(), run.error);
+                    listener.retried(task, turn.at(), v.delay(), run.error);
                     control.schedule(v.delay(), wakeTurn);
                 }
-                releaseParked(ids.end(run));
+                lanes.ended(run);
             }
             case RELEASE -> {
-                end(run.lease, Ending.RELEASE, null, null);
-                releaseParked(ids.end(run));
+                Leases.end(run.lease, Leases.Ending.RELEASE, null, null);
+                lanes.ended(run);
             }
             case DEAD_LETTER -> {
                 LOG.error("task {} of lane '{}' dead-lettered: {}", task.id(), lane.name, v.reason());
-                if (end(run.lease, Ending.DEAD_LETTER, v.reason(), null)) {
+                if (Leases.end(run.lease, Leases.Ending.DEAD_LETTER, v.reason(), null)) {
                     LaneStats.add(s.deadLettered, 1);
-                    listener.deadLettered(task, at(), v.reason());
+                    listener.deadLettered(task, turn.at(), v.reason());
                 }
-                releaseParked(ids.end(run));
+                lanes.ended(run);
             }
             default -> throw new AssertionError(v);
         }
@@ -451,104 +387,44 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
     }
 
     private void suspend(LaneRun lane, Duration coolDown) {
-        giveBack(lane.suspend());
-        giveBackParked(ids.unparkLane(lane));
+        lanes.suspend(lane);
         int suspension = lane.suspensions;
         LOG.warn("lane '{}' failed {} times in a row: suspended for {}; its buffered tasks were given back",
                 lane.name, lane.consecutiveFailures, coolDown);
-        control.schedule(coolDown, () -> {
-            try {
-                if (lanes.get(lane.name) == lane && lane.endSuspension(suspension)) {
-                    LOG.info("lane '{}' resumes after its cool-down", lane.name);
-                    touch(lane);
-                    pump();
-                }
-            } finally {
-                endTurn();
+        control.schedule(coolDown, () -> inTurn(() -> {
+            if (lanes.contains(lane.name) && lane.endSuspension(suspension)) {
+                LOG.info("lane '{}' resumes after its cool-down", lane.name);
+                turn.touch(lane);
+                pump();
             }
-        });
-    }
-
-    /** Gives buffered runs back to their queue: released untouched, their ids freed. */
-    private void giveBack(List<TaskRun> runs) {
-        for (TaskRun r : runs) {
-            giveBack(r);
-        }
-    }
-
-    private void giveBack(TaskRun run) {
-        run.stage = TaskRun.Stage.ENDED;
-        end(run.lease, Ending.RELEASE, null, null);
-        releaseParked(ids.end(run));
-    }
-
-    private void giveBackParked(List<TaskRun> parked) {
-        for (TaskRun p : parked) {
-            p.stage = TaskRun.Stage.ENDED;
-            end(p.lease, Ending.RELEASE, null, null);
-        }
-    }
-
-    /** The first delivery ended without completing: the parked ones go back to their queues and run normally. */
-    private static void releaseParked(TaskRun chain) {
-        for (TaskRun p = chain; p != null; p = p.parked) {
-            p.stage = TaskRun.Stage.ENDED;
-            end(p.lease, Ending.RELEASE, null, null);
-        }
-    }
-
-    /** The first delivery completed: the parked ones, same data for the same sink, are complete too. */
-    private static void completeParked(TaskRun chain) {
-        for (TaskRun p = chain; p != null; p = p.parked) {
-            p.stage = TaskRun.Stage.ENDED;
-            if (end(p.lease, Ending.COMPLETE, null, null)) {
-                LaneStats.add(p.lane.stats.duplicates, 1);
-            }
-        }
+        }));
     }
 
     // ================================================================== admin (in turns)
 
     void addLane(LaneSpec spec, Sink sink) {
-        if (lanes.containsKey(spec.name())) {
-            throw new IllegalArgumentException("lane '" + spec.name() + "' exists already");
-        }
-        addLaneNow(spec, sink);
-        queue.subscribe(laneNames());
-    }
-
-    private void addLaneNow(LaneSpec spec, Sink sink) {
-        LaneRun lane = new LaneRun(spec, sink, scheduler, ids.forSink(sink));
-        lanes.put(spec.name(), lane);
-        metrics.register(lane.stats);
-        publishLaneList();
+        lanes.add(spec, sink);
+        lanes.subscribe();
     }
 
     void updateLane(LaneSpec spec) {
-        lane(spec.name()).update(spec);
+        lanes.update(spec);
     }
 
     void pause(String name) {
-        LaneRun lane = lane(name);
-        giveBack(lane.pause());
-        giveBackParked(ids.unparkLane(lane));
+        lanes.pause(name);
     }
 
     void resume(String name) {
-        lane(name).resume();
+        lanes.resume(name);
     }
 
     void drain(String name, CompletableFuture<Void> drained) {
-        LaneRun lane = lane(name);
-        lane.drain(drained);
-        settle(lane);
+        lanes.drain(name, drained);
     }
 
     void removeLane(String name, CompletableFuture<Void> gone) {
-        LaneRun lane = lane(name);
-        giveBack(lane.remove(gone));
-        giveBackParked(ids.unparkLane(lane));
-        settle(lane);
+        lanes.remove(name, gone);
     }
 
     void permitLimit(int limit) {
@@ -558,50 +434,14 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
 
     /** @return how many runs were asked to stop */
     int cancelInFlight() {
-        int n = 0;
-        for (TaskRun r = inFlightHead; r != null; r = r.nextInFlight) {
+        List<TaskRun> runs = inFlight.list();
+        for (TaskRun r : runs) {
             r.withdraw();
-            n++;
         }
-        if (n > 0) {
-            LOG.warn("cancelling the {} tasks running on the source; their leases are given back as they end", n);
+        if (!runs.isEmpty()) {
+            LOG.warn("cancelling the {} tasks running on the source; their leases are given back as they end", runs.size());
         }
-        return n;
-    }
-
-    private LaneRun lane(String name) {
-        LaneRun lane = lanes.get(name);
-        if (lane == null) {
-            throw new IllegalArgumentException("no lane '" + name + "'; lanes are " + lanes.keySet());
-        }
-        return lane;
-    }
-
-    private Set<String> laneNames() {
-        Set<String> names = new HashSet<>();
-        for (LaneRun l : lanes.values()) {
-            if (l.state() != LaneState.REMOVING) {
-                names.add(l.name);
-            }
-        }
-        return names;
-    }
-
-    /** Completes the drain or removal of a lane that holds nothing any more. */
-    private void settle(LaneRun lane) {
-        List<CompletableFuture<Void>> done = lane.settle();
-        if (done == null) {
-            return;
-        }
-        touch(lane);
-        if (lane.state() == LaneState.REMOVING && lanes.remove(lane.name, lane)) {
-            metrics.unregister(lane.stats);
-            publishLaneList();
-            queue.subscribe(laneNames());
-        }
-        for (CompletableFuture<Void> f : done) {
-            f.complete(null);
-        }
+        return runs.size();
     }
 
     // ================================================================== shutdown
@@ -612,183 +452,61 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
         }
         stopping = true;
         queue.setAvailabilityListener(null);
-        for (LaneRun lane : lanes.values()) {
-            touch(lane);
-            giveBack(lane.takeBuffered());
-        }
-        giveBackParked(ids.unparkAll());
-        if (inFlight == 0) {
+        lanes.stopAll();
+        if (inFlight.size() == 0) {
             stopIfIdle();
             return;
         }
-        LOG.info("relay stopping: waiting up to {} for {} tasks in flight", timeout, inFlight);
-        control.schedule(timeout, () -> {
-            try {
-                abandon();
-            } finally {
-                endTurn();
-            }
-        });
+        LOG.info("relay stopping: waiting up to {} for {} tasks in flight", timeout, inFlight.size());
+        control.schedule(timeout, () -> inTurn(this::abandon));
     }
 
     private void abandon() {
-        if (stopped.isDone() || inFlight == 0) {
+        if (stopped.isDone() || inFlight.size() == 0) {
             return;
         }
         clean = false;
-        LOG.warn("relay stopping: abandoning {} tasks still in flight; their leases are released, not completed", inFlight);
-        List<TaskRun> runs = new ArrayList<>(inFlight);
-        for (TaskRun r = inFlightHead; r != null; r = r.nextInFlight) {
-            runs.add(r);
+        LOG.warn("relay stopping: abandoning {} tasks still in flight; their leases are released, not completed",
+                inFlight.size());
+        List<TaskRun> runs = inFlight.list();
+        for (TaskRun r : runs) {
+            r.withdraw(); // all flagged before any lease is released: none may commit after this point
         }
         for (TaskRun r : runs) {
-            r.withdraw();
-        }
-        for (TaskRun r : runs) {
-            unlinkInFlight(r);
-            touch(r.lane);
+            inFlight.remove(r);
+            turn.touch(r.lane);
             scheduler.complete(r.lane.slane, r.ticket, 0);
-            giveBack(r);
-            settle(r.lane);
+            lanes.giveBack(r);
+            lanes.settle(r.lane);
         }
         stopIfIdle();
     }
 
     private void stopIfIdle() {
-        if (stopping && inFlight == 0 && !stopped.isDone()) {
-            touchAll();
-            endTurn();
+        if (stopping && inFlight.size() == 0 && !stopped.isDone()) {
+            lanes.touchAll();
+            turn.end(stats, scheduler.permitsInUse(), maxInUse);
             stopped.complete(clean);
         }
     }
 
-    // ================================================================== unserved lanes
-
-    private void refreshUnserved() {
-        Optional<Set<String>> held;
-        try {
-            held = queue.lanesWithTasks();
-        } catch (RuntimeException e) {
-            LOG.debug("the queue could not list its lanes", e);
-            return;
-        }
-        if (held.isEmpty()) {
-            return;
-        }
-        Map<String, Long> unserved = new TreeMap<>();
-        for (String name : held.get()) {
-            if (!lanes.containsKey(name)) {
-                long backlog;
-                try {
-                    backlog = queue.backlog(name);
-                } catch (RuntimeException e) {
-                    backlog = -1;
-                }
-                if (backlog != 0) {
-                    unserved.put(name, backlog);
-                }
-            }
-        }
-        for (Map.Entry<String, Long> e : unserved.entrySet()) {
-            if (unservedWarned.add(e.getKey())) {
-                LOG.warn("{} tasks wait in lane '{}' of the queue, which this relay does not serve (its lanes are {})",
-                        e.getValue() < 0 ? "some" : e.getValue(), e.getKey(), lanes.keySet());
-            }
-        }
-        unservedWarned.retainAll(unserved.keySet());
-        if (!unserved.equals(stats.unservedBacklog)) {
-            stats.unservedBacklog = Map.copyOf(unserved);
-        }
-    }
-
-    // ================================================================== in flight, time, publishing
-
-    private void linkInFlight(TaskRun r) {
-        r.prevInFlight = null;
-        r.nextInFlight = inFlightHead;
-        if (inFlightHead != null) {
-            inFlightHead.prevInFlight = r;
-        }
-        inFlightHead = r;
-        inFlight++;
-    }
-
-    private void unlinkInFlight(TaskRun r) {
-        if (r.prevInFlight == null) {
-            inFlightHead = r.nextInFlight;
-        } else {
-            r.prevInFlight.nextInFlight = r.nextInFlight;
-        }
-        if (r.nextInFlight != null) {
-            r.nextInFlight.prevInFlight = r.prevInFlight;
-        }
-        r.prevInFlight = null;
-        r.nextInFlight = null;
-        inFlight--;
-    }
-
-    /** @return the turn's time in epoch nanos, read from the clock at most once per turn */
-    private long now() {
-        long t = turnNanos;
-        if (t == UNSET) {
-            turnInstant = clock.instant();
-            t = Clocks.epochNanos(turnInstant);
-            turnNanos = t;
-        }
-        return t;
-    }
-
-    private Instant at() {
-        now();
-        return turnInstant;
-    }
-
-    private void touch(LaneRun lane) {
-        if (!lane.dirty) {
-            lane.dirty = true;
-            touched.add(lane);
-        }
-    }
-
-    private void touchAll() {
-        for (LaneRun lane : lanes.values()) {
-            touch(lane);
-        }
-    }
-
-    private void publishLaneList() {
-        List<LaneStats> list = new ArrayList<>(lanes.size());
-        for (LaneRun l : lanes.values()) {
-            list.add(l.stats);
-        }
-        stats.lanes = List.copyOf(list);
-    }
-
-    /** Publishes what the turn changed and forgets the turn's time. */
-    private void endTurn() {
-        for (int i = 0, n = touched.size(); i < n; i++) {
-            touched.get(i).publish();
-        }
-        touched.clear();
-        int inUse = scheduler.permitsInUse();
-        if (stats.permitsInUse != inUse) {
-            stats.permitsInUse = inUse;
-        }
-        if (stats.maxPermitsInUse != maxInUse) {
-            stats.maxPermitsInUse = maxInUse;
-        }
-        turnNanos = UNSET;
-        turnInstant = null;
-        continuationFrom = null;
-    }
-
-    /** @return runs in flight (for tests and the invariants: equals the permits in use) */
+    /** @return runs in flight (equal to the permits in use: invariant 2) */
     int inFlight() {
-        return inFlight;
+        return inFlight.size();
+    }
+
+    /** @return the scheduler's permits in use */
+    int permitsInUse() {
+        return scheduler.permitsInUse();
+    }
+
+    /** @return active task ids over all sinks */
+    int activeIds() {
+        return lanes.activeIds();
     }
 
     @Override
     public String toString() {
-        return "ControlLoop[" + lanes.size() + " lanes, " + inFlight + " in flight, " + scheduler + "]";
+        return "ControlLoop[" + lanes.all().size() + " lanes, " + inFlight.size() + " in flight, " + scheduler + "]";
     }
 }
