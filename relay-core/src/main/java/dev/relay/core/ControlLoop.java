@@ -147,7 +147,7 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
                 change.run();
                 lanes.touchAll();
                 pump();
-                f.complete(null);
+                turn.completeAfterPublishing(f);
             } catch (RuntimeException e) {
                 f.completeExceptionally(e);
             }
@@ -172,9 +172,16 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
         try {
             body.run();
         } finally {
-            turn.end(stats, scheduler.permitsInUse(), maxInUse);
-            continuationFrom = null;
+            endTurn();
         }
+    }
+
+    /** Publishes what the turn changed; checks invariant 2 where assertions are enabled (tests). */
+    private void endTurn() {
+        assert inFlight.size() == scheduler.permitsInUse()
+                : "invariant 2: " + inFlight.size() + " runs in flight but " + scheduler.permitsInUse() + " permits in use";
+        turn.end(stats, scheduler.permitsInUse(), maxInUse);
+        continuationFrom = null;
     }
 
     private void housekeeping() {
@@ -219,8 +226,7 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
             }
             dispatch(run);
         } finally {
-            turn.end(stats, scheduler.permitsInUse(), maxInUse);
-            continuationFrom = null;
+            endTurn();
         }
     }
 
@@ -239,7 +245,7 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
 
     private void intake(LaneRun lane) {
         int room = lane.room();
-        if (!lane.takesWork() || room <= 0) {
+        if (!lane.takesWork() || room <= 0 || stats.permitLimit == 0) {
             return;
         }
         List<Lease> leases;
@@ -427,9 +433,13 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
         lanes.remove(name, gone);
     }
 
+    /** Sets the permit limit; at 0 the lanes also give back what they buffer and take nothing until it rises. */
     void permitLimit(int limit) {
         scheduler.limit(limit);
         stats.permitLimit = limit;
+        if (limit == 0) {
+            lanes.giveBackAll();
+        }
     }
 
     /** @return how many runs were asked to stop */
@@ -452,7 +462,7 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
         }
         stopping = true;
         queue.setAvailabilityListener(null);
-        lanes.stopAll();
+        lanes.giveBackAll();
         if (inFlight.size() == 0) {
             stopIfIdle();
             return;
@@ -485,7 +495,7 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
     private void stopIfIdle() {
         if (stopping && inFlight.size() == 0 && !stopped.isDone()) {
             lanes.touchAll();
-            turn.end(stats, scheduler.permitsInUse(), maxInUse);
+            endTurn();
             stopped.complete(clean);
         }
     }

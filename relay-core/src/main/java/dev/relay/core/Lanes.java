@@ -163,8 +163,8 @@ final class Lanes {
         settle(lane);
     }
 
-    /** The relay stops: every buffered and parked run goes back. */
-    void stopAll() {
+    /** Every buffered and parked run goes back (the relay stops, or may use no permit at all). */
+    void giveBackAll() {
         for (LaneRun lane : byName.values()) {
             for (TaskRun r : lane.takeBuffered()) {
                 giveBack(r);
@@ -189,7 +189,7 @@ final class Lanes {
             subscribe();
         }
         for (CompletableFuture<Void> f : done) {
-            f.complete(null);
+            turn.completeAfterPublishing(f);
         }
     }
 

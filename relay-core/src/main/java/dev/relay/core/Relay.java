@@ -251,7 +251,8 @@ public final class Relay implements AutoCloseable {
      * Holds the relay to {@code limit} source permits from now on, {@code 0 ≤ limit ≤ P}: the permits this process
      * holds of a cluster-wide pool, or an adaptive limit. Lowering it preempts nothing (it takes effect as tasks
      * in flight end); raising it starts work at once. Lanes with dedicated permits keep at least one while the
-     * limit is above 0 (see {@link FairScheduler#limit(int)}); 0 starts nothing at all.
+     * limit is above 0 (see {@link FairScheduler#limit(int)}); 0 starts nothing at all, and the lanes then also give
+     * back the leases they buffer and take none until the limit rises (so that none times out meanwhile).
      *
      * @param limit the permits to use
      * @return completed when applied

@@ -4,6 +4,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * What a control turn reads once and publishes once: the time (the clock is read at most once per turn, on first
@@ -20,6 +21,8 @@ final class Turn {
     private long nanos = UNSET;
     private Instant instant;
     private final List<LaneRun> touched = new ArrayList<>();
+    /** Futures to complete once the turn's changes are published, so that their callers see them. */
+    private final List<CompletableFuture<Void>> done = new ArrayList<>();
 
     Turn(Clock clock) {
         this.clock = clock;
@@ -50,8 +53,14 @@ final class Turn {
         }
     }
 
+    /** Completes a future at the end of the turn, after its changes are published. */
+    void completeAfterPublishing(CompletableFuture<Void> f) {
+        done.add(f);
+    }
+
     /**
-     * Publishes the touched lanes and the permit figures, and forgets the time.
+     * Publishes the touched lanes and the permit figures, forgets the time, then completes the futures waiting for
+     * the turn.
      *
      * @param stats the engine's published figures
      * @param permitsInUse permits in use now
@@ -70,5 +79,12 @@ final class Turn {
         }
         nanos = UNSET;
         instant = null;
+        if (!done.isEmpty()) {
+            List<CompletableFuture<Void>> fs = new ArrayList<>(done);
+            done.clear();
+            for (CompletableFuture<Void> f : fs) {
+                f.complete(null);
+            }
+        }
     }
 }
