@@ -13,9 +13,10 @@ import java.util.Objects;
  * with cost charged after completion.
  *
  * <h2>Model</h2>
- * The relay may run at most {@code P} tasks against the source at once ({@link Builder#permits}). A lane may
- * reserve {@code d_i} of them ({@link LaneSpec#dedicatedPermits()}); the other {@code S = P - Σ d_i} form the
- * <em>shared pool</em>. Each lane holds a FIFO of ready items (leases) and a {@link LaneSpec}: weight
+ * The relay may run at most {@code P} tasks against the source at once ({@link Builder#permits}); at run time
+ * {@link #limit(int)} may hold it to fewer, {@code L ≤ P} (the permits this process holds of a cluster-wide
+ * pool, or an adaptive limit), which is {@code P} unless set. A lane may reserve {@code d_i} of them
+ * ({@link LaneSpec#dedicatedPermits()}); the other {@code S = L - Σ d_i} form the <em>shared pool</em>. Each lane holds a FIFO of ready items (leases) and a {@link LaneSpec}: weight
  * {@code w_i}, in-flight cap, optional token-bucket rate limit, paused or not. The caller asks
  * {@link #next(Starter)} for the next item whenever something changed; it takes a permit and hands the item, its
  * lane and its ticket to the caller's {@link Starter}, or returns {@code false} when nothing may start now. When
@@ -46,7 +47,11 @@ import java.util.Objects;
  * <h2>Invariants</h2>
  * <ol>
  *   <li>Permits: {@code inUse ≤ P} always, and shared-pool starts only while {@code sharedInUse < S}; a
- *       lane's dedicated starts only while {@code dedicatedInUse_i < d_i}. Nothing else takes a permit.
+ *       lane's dedicated starts only while {@code dedicatedInUse_i < d_i}. Nothing else takes a permit. Under a
+ *       limit {@code L}, {@code S = L − Σ max(d_i, dedicatedInUse_i)} and the {@code d_i} in force sum to at most
+ *       {@code max(L, k)} for {@code k} lanes with dedicated permits (each keeps one); {@code L = 0} starts
+ *       nothing. Lowering the limit takes no permit back: once the tasks started before it ended,
+ *       {@code inUse ≤ max(L, k)}.
  *   <li>Caps: {@code inFlight_i ≤ maxInFlight_i}; a paused lane starts nothing.
  *   <li>Work conservation (shared pool): if {@code sharedInUse < S} and some lane is in the ring,
  *       {@link #next(Starter)} starts an item. The loop terminates because every step adds a positive quantum to the
@@ -102,6 +107,8 @@ public final class FairScheduler<T> {
     private static final int ESTIMATE_SHIFT = 2;
 
     private final int permits;
+    /** The permits that may be used now, {@code L ≤ P}: see {@link #limit(int)}. */
+    private int limit;
     private final long quantum;
     private final Clock clock;
 
@@ -129,6 +136,7 @@ public final class FairScheduler<T> {
 
     private FairScheduler(Builder b) {
         this.permits = b.permits;
+        this.limit = b.permits;
         this.quantum = b.quantum;
         this.clock = b.clock;
     }
@@ -154,10 +162,10 @@ public final class FairScheduler<T> {
                 throw new IllegalArgumentException("lane '" + spec.name() + "' exists already");
             }
         }
-        checkDedicated(spec.name(), spec.dedicatedPermits(), 0);
+        checkDedicated(spec.name(), spec.dedicatedPermits(), null);
         Lane<T> lane = new Lane<>(spec, quantum, clock.millis());
-        reserve(lane);
         lanes.add(lane);
+        applyLimit();
         return lane;
     }
 
@@ -173,10 +181,63 @@ public final class FairScheduler<T> {
         if (!spec.name().equals(lane.name)) {
             throw new IllegalArgumentException("lane '" + lane.name + "' cannot be renamed to '" + spec.name() + "'");
         }
-        checkDedicated(spec.name(), spec.dedicatedPermits(), lane.reserved);
+        checkDedicated(spec.name(), spec.dedicatedPermits(), lane);
         lane.apply(spec, clock.millis());
-        reserve(lane);
+        applyLimit();
         refresh(lane);
+    }
+
+    /**
+     * Sets the number of permits the scheduler may use from now on, {@code L ≤ P} — the permits this process
+     * holds of a cluster-wide pool, or an adaptive limit below the configured {@code P}. Lowering it preempts
+     * nothing: tasks in flight keep their permits, and the lower limit takes effect as they end. Raising it lets
+     * the next {@link #next(Starter)} start work at once.
+     *
+     * <p>Dedicated permits come first: while {@code L ≥ Σ d_i} every lane keeps its {@code d_i} and the shared
+     * pool is {@code L − Σ d_i}. Below that each lane's dedicated permits shrink in proportion, but a lane that
+     * has dedicated permits keeps at least one: with {@code k} such lanes, the permits in use come to at most
+     * {@code max(L, k)} (never more than {@code P}) once the tasks started before the change ended. {@code L = 0}
+     * stops every start, dedicated ones included (a process that lost its permits).
+     *
+     * @param limit the permits to use, within {@code [0, P]}
+     * @throws IllegalArgumentException if the limit is outside {@code [0, P]}
+     */
+    public void limit(int limit) {
+        if (limit < 0 || limit > permits) {
+            throw new IllegalArgumentException("permit limit must be within [0, " + permits + "] but was " + limit);
+        }
+        this.limit = limit;
+        applyLimit();
+    }
+
+    /**
+     * Recomputes every lane's dedicated permits in force from the limit, and what they reserve. O(lanes); runs
+     * only when lanes or the limit change. Below {@code Σ d_i}, each of the {@code k} lanes with dedicated permits
+     * keeps one and the other {@code L − k} are shared out in proportion to {@code d_i − 1} (rounded down; the
+     * remainder joins the shared pool), so {@code Σ d'_i ≤ max(L, k)}.
+     */
+    private void applyLimit() {
+        int configured = 0;
+        int withDedicated = 0;
+        for (Lane<T> l : lanes) {
+            configured += l.dedicatedConfigured;
+            if (l.dedicatedConfigured > 0) {
+                withDedicated++;
+            }
+        }
+        int extra = Math.max(0, limit - withDedicated);
+        int extraWanted = configured - withDedicated;
+        for (Lane<T> l : lanes) {
+            int d = l.dedicatedConfigured;
+            if (limit == 0) {
+                d = 0;
+            } else if (configured > limit && d > 0) {
+                d = extraWanted == 0 ? 1 : 1 + (int) ((long) (d - 1) * extra / extraWanted);
+            }
+            l.dedicated = d;
+            reserve(l);
+            refresh(l);
+        }
     }
 
     /**
@@ -189,11 +250,17 @@ public final class FairScheduler<T> {
         lane.reserved = r;
     }
 
-    private void checkDedicated(String name, int wanted, int current) {
-        int total = dedicatedTotal - current + wanted;
-        if (total > permits) {
+    /** Σ over the other lanes of {@code max(d_j, dedicatedInUse_j)}, plus {@code wanted}, must fit in {@code P}. */
+    private void checkDedicated(String name, int wanted, Lane<T> self) {
+        int others = 0;
+        for (Lane<T> l : lanes) {
+            if (l != self) {
+                others += Math.max(l.dedicatedConfigured, l.dedicatedInUse);
+            }
+        }
+        if (others + wanted > permits) {
             throw new IllegalArgumentException("lane '" + name + "' asks for " + wanted + " dedicated permits, but only "
-                    + (permits - dedicatedTotal + current) + " of the " + permits + " source permits are not dedicated");
+                    + (permits - others) + " of the " + permits + " source permits are not dedicated");
         }
     }
 
@@ -210,10 +277,12 @@ public final class FairScheduler<T> {
         lane.ready.clear();
         lane.removed = true;
         refresh(lane);
+        lane.dedicatedConfigured = 0;
         lane.dedicated = 0;
         reserve(lane);
         lanes.remove(lane);
         rateBlocked.remove(lane);
+        applyLimit();
         return left;
     }
 
@@ -308,7 +377,7 @@ public final class FairScheduler<T> {
             start(d, true, starter);
             return true;
         }
-        if (sharedInUse >= permits - dedicatedTotal) {
+        if (sharedInUse >= limit - dedicatedTotal) {
             return false;
         }
         int skipped = 0;
@@ -583,9 +652,14 @@ public final class FairScheduler<T> {
         return sharedInUse;
     }
 
-    /** @return the size of the shared pool, {@code P − Σ dedicated} */
+    /** @return the permit limit {@code L ≤ P} in force (see {@link #limit(int)}); {@code P} unless lowered */
+    public int limit() {
+        return limit;
+    }
+
+    /** @return the size of the shared pool now, {@code max(0, L − Σ reserved dedicated)} */
     public int sharedPermits() {
-        return permits - dedicatedTotal;
+        return Math.max(0, limit - dedicatedTotal);
     }
 
     /** @return the base quantum {@code Q}, in cost units */
@@ -643,7 +717,7 @@ public final class FairScheduler<T> {
 
     @Override
     public String toString() {
-        return "FairScheduler[permits " + permitsInUse() + "/" + permits + " (shared " + sharedInUse + "/" + sharedPermits()
+        return "FairScheduler[permits " + permitsInUse() + "/" + limit + " of " + permits + " (shared " + sharedInUse + "/" + sharedPermits()
                 + "), lanes=" + lanes + "]";
     }
 
@@ -659,6 +733,9 @@ public final class FairScheduler<T> {
         int weight;
         long quantum;
         int maxInFlight;
+        /** Dedicated permits as configured ({@link LaneSpec#dedicatedPermits()}). */
+        int dedicatedConfigured;
+        /** Dedicated permits in force: the configured ones, scaled down under a lower {@link FairScheduler#limit(int)}. */
         int dedicated;
         /** Permits this lane holds out of the shared pool: {@code max(dedicated, dedicatedInUse)}. */
         int reserved;
@@ -704,7 +781,7 @@ public final class FairScheduler<T> {
             this.weight = spec.weight();
             this.quantum = Math.multiplyExact(baseQuantum, (long) spec.weight());
             this.maxInFlight = spec.maxInFlight();
-            this.dedicated = spec.dedicatedPermits();
+            this.dedicatedConfigured = spec.dedicatedPermits();
             double newRate = spec.ratePerSecond().orElse(0);
             if (newRate != rate) {
                 refill(nowMillis);

@@ -109,6 +109,7 @@ public final class Relay implements AutoCloseable {
     private final AtomicBoolean pumpPending = new AtomicBoolean();
     private final AtomicInteger publishedPermitsInUse = new AtomicInteger();
     private final AtomicInteger publishedMaxPermits = new AtomicInteger();
+    private final AtomicInteger publishedLimit = new AtomicInteger();
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
     private volatile List<LaneRuntime> publishedLanes = List.of();
 
@@ -137,6 +138,7 @@ public final class Relay implements AutoCloseable {
             metrics.register(lane);
         }
         publishedLanes = List.copyOf(lanes.values());
+        publishedLimit.set(b.permits);
     }
 
     /** @return a builder */
@@ -347,6 +349,26 @@ public final class Relay implements AutoCloseable {
             LaneRuntime lane = lane(spec.name());
             scheduler.updateLane(lane.slane, spec);
             lane.spec = spec;
+        });
+    }
+
+    /**
+     * Holds the relay to {@code limit} source permits from now on, {@code 0 ≤ limit ≤ P}: the permits this process
+     * holds of a cluster-wide pool, or an adaptive limit. Lowering it preempts nothing (it takes effect as tasks
+     * in flight end); raising it starts work at once. Lanes with dedicated permits keep at least one while the
+     * limit is above 0 (see {@link FairScheduler#limit(int)}); 0 starts nothing at all.
+     *
+     * @param limit the permits to use
+     * @return completed when applied
+     * @throws IllegalArgumentException if the limit is outside {@code [0, P]}
+     */
+    public CompletableFuture<Void> permitLimit(int limit) {
+        if (limit < 0 || limit > scheduler.permits()) {
+            throw new IllegalArgumentException("permit limit must be within [0, " + scheduler.permits() + "] but was " + limit);
+        }
+        return admin(() -> {
+            scheduler.limit(limit);
+            publishedLimit.set(limit);
         });
     }
 
@@ -844,7 +866,7 @@ public final class Relay implements AutoCloseable {
         for (LaneRuntime lane : publishedLanes) {
             out.add(lane.snapshot(now, queue));
         }
-        return new RelaySnapshot(now, scheduler.permits(), publishedPermitsInUse.get(), publishedMaxPermits.get(),
+        return new RelaySnapshot(now, scheduler.permits(), publishedLimit.get(), publishedPermitsInUse.get(), publishedMaxPermits.get(),
                 List.copyOf(out));
     }
 

@@ -75,6 +75,111 @@ class FairSchedulerTest {
     }
 
     @Test
+    void limit_lowered_takesNoPermitBack_andTakesEffectAsTasksEnd() {
+        FairScheduler<String> s = scheduler(4);
+        FairScheduler.Lane<String> a = s.addLane(LaneSpec.of("a"));
+        for (int i = 0; i < 10; i++) {
+            s.enqueue(a, "a" + i);
+        }
+        Decision<String>[] running = startAll(s, 4);
+        s.limit(2);
+        assertEquals(4, s.permitsInUse(), "lowering preempts nothing");
+        assertNull(Decision.next(s));
+        running[0].complete(s, 1);
+        assertNull(Decision.next(s), "3 in use, limit 2");
+        running[1].complete(s, 1);
+        running[2].complete(s, 1);
+        assertEquals("a4", Decision.nextItem(s), "1 in use, limit 2: one more starts");
+        assertNull(Decision.next(s));
+        assertEquals(2, s.permitsInUse());
+    }
+
+    @Test
+    void limit_raised_startsWorkAtOnce() {
+        FairScheduler<String> s = scheduler(3);
+        FairScheduler.Lane<String> a = s.addLane(LaneSpec.of("a"));
+        s.limit(1);
+        for (int i = 0; i < 5; i++) {
+            s.enqueue(a, "a" + i);
+        }
+        assertEquals("a0", Decision.nextItem(s));
+        assertNull(Decision.next(s));
+        s.limit(3);
+        assertEquals("a1", Decision.nextItem(s));
+        assertEquals("a2", Decision.nextItem(s));
+        assertNull(Decision.next(s), "never above P");
+        assertEquals(3, s.permitsInUse());
+    }
+
+    @Test
+    void limit_belowTheDedicatedPermits_keepsOnePerDedicatedLane_andEmptiesTheSharedPool() {
+        FairScheduler<String> s = scheduler(6);
+        FairScheduler.Lane<String> big = s.addLane(LaneSpec.builder("big").dedicatedPermits(3).build());
+        FairScheduler.Lane<String> small = s.addLane(LaneSpec.builder("small").dedicatedPermits(1).build());
+        FairScheduler.Lane<String> shared = s.addLane(LaneSpec.of("shared"));
+        for (int i = 0; i < 5; i++) {
+            s.enqueue(big, "b" + i);
+            s.enqueue(small, "s" + i);
+            s.enqueue(shared, "x" + i);
+        }
+        s.limit(1);
+        assertEquals(0, s.sharedPermits());
+        int started = startAll(s, 10).length;
+        assertEquals(2, started, "each dedicated lane keeps one permit, max(L, k) = 2");
+        assertEquals(1, big.inFlight());
+        assertEquals(1, small.inFlight());
+        assertEquals(0, shared.inFlight());
+    }
+
+    @Test
+    void limit_betweenTheDedicatedLanesAndTheirPermits_sharesTheRestInProportion() {
+        FairScheduler<String> s = scheduler(8);
+        FairScheduler.Lane<String> big = s.addLane(LaneSpec.builder("big").dedicatedPermits(5).build());
+        FairScheduler.Lane<String> small = s.addLane(LaneSpec.builder("small").dedicatedPermits(1).build());
+        for (int i = 0; i < 10; i++) {
+            s.enqueue(big, "b" + i);
+            s.enqueue(small, "s" + i);
+        }
+        s.limit(4);
+        assertEquals(4, startAll(s, 10).length, "never more than L once the limit is at least k");
+        assertEquals(3, big.inFlight(), "1 + the 2 extra permits, all of them wanted by 'big'");
+        assertEquals(1, small.inFlight());
+    }
+
+    @Test
+    void limit_zero_startsNothing_evenOnDedicatedPermits() {
+        FairScheduler<String> s = scheduler(2);
+        FairScheduler.Lane<String> d = s.addLane(LaneSpec.builder("d").dedicatedPermits(1).build());
+        FairScheduler.Lane<String> a = s.addLane(LaneSpec.of("a"));
+        s.enqueue(d, "d0");
+        s.enqueue(a, "a0");
+        s.limit(0);
+        assertNull(Decision.next(s));
+        s.limit(2);
+        assertEquals(2, startAll(s, 5).length);
+    }
+
+    @Test
+    void limit_outsideZeroToP_failsNamingTheValue() {
+        FairScheduler<String> s = scheduler(2);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> s.limit(3));
+        assertTrue(e.getMessage().contains("3") && e.getMessage().contains("[0, 2]"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> s.limit(-1));
+    }
+
+    /** Starts up to {@code max} items and returns the decisions. */
+    private static Decision<String>[] startAll(FairScheduler<String> s, int max) {
+        java.util.List<Decision<String>> out = new java.util.ArrayList<>();
+        Decision<String> d;
+        while (out.size() < max && (d = Decision.next(s)) != null) {
+            out.add(d);
+        }
+        @SuppressWarnings("unchecked")
+        Decision<String>[] a = out.toArray(new Decision[0]);
+        return a;
+    }
+
+    @Test
     void addLane_dedicatedBeyondPermits_failsNamingTheLane() {
         FairScheduler<String> s = scheduler(2);
         s.addLane(LaneSpec.builder("a").dedicatedPermits(2).build());
