@@ -4,6 +4,7 @@ import dev.relay.api.LaneSpec;
 import java.time.Clock;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
@@ -79,7 +80,7 @@ import java.util.Objects;
  * cost {@code c} frees again {@code c} later, so the k-th start happens no later than {@code t + r +} the sum of
  * the costs of the k−1 starts before it. A lane in debt is skipped (gaining {@code Q_i} per round) for at most
  * {@code ⌈D_i / Q_i⌉} extra rounds. With a free dedicated permit the item starts on the next call: "within one
- * dispatch". {@link #startBound(Lane)} evaluates this bound from the scheduler's current statistics.
+ * dispatch". {@link #startBound(Lane, Collection)} evaluates this bound.
  *
  * <p>For the PeMS incident ({@code P = 1}, backfill weight 1 with 20 s tasks, realtime weight 4 with 2–5 s tasks,
  * {@code Q} = 1 s, config arriving idle): {@code S_backfill = ⌈1/1⌉ · 22 s}, {@code S_realtime ≤ ⌈4/2⌉ · 5 s}, so a
@@ -125,7 +126,7 @@ public final class FairScheduler<T> {
     private int visitBudget;
 
     /** The most starts one visit may make, whatever the estimate: keeps a visit O(1). */
-    private static final int MAX_STARTS_PER_VISIT = 1 << 16;
+    static final int MAX_STARTS_PER_VISIT = 1 << 16;
 
     /** Lanes with a free dedicated permit and a startable item (intrusive list). */
     private Lane<T> dedicatedHead;
@@ -452,7 +453,7 @@ public final class FairScheduler<T> {
     }
 
     /** The ticket of a start on a dedicated permit. */
-    private static final long DEDICATED_TICKET = -1L;
+    static final long DEDICATED_TICKET = -1L;
 
     /**
      * Reports that an item's work ended (whatever the outcome) and releases its permit.
@@ -483,6 +484,9 @@ public final class FairScheduler<T> {
         }
         if (cost > lane.maxCost) {
             lane.maxCost = cost;
+        }
+        if (cost > lane.maxCostSinceDeclared) {
+            lane.maxCostSinceDeclared = cost;
         }
         if (cost < lane.minCost) {
             lane.minCost = cost;
@@ -677,42 +681,116 @@ public final class FairScheduler<T> {
         return ringSize;
     }
 
+    /** The bound of a head item whose wait the scheduler cannot bound: {@link Long#MAX_VALUE}. */
+    public static final long UNBOUNDED = Long.MAX_VALUE;
+
     /**
-     * Evaluates the starvation bound of the class comment for lane {@code i}'s head item, in cost units,
-     * without the remaining time {@code r} of the tasks in flight (which the caller knows, the scheduler does
-     * not): {@code (1 + ⌈D_i / Q_i⌉) · Σ_{j ≠ i} S_j}, over the lanes that have ready work or work in flight.
-     * Zero for a lane with a free dedicated permit.
+     * A task holding a permit, as the caller knows it: what {@link #startBound} needs beyond the scheduler's own
+     * state. The engine keeps these for its tasks in flight.
      *
-     * @param lane the lane
-     * @return the bound beyond {@code r}, in cost units
+     * @param <T> the item type
      */
-    public long startBound(Lane<T> lane) {
-        if (lane.dedicatedInUse < lane.dedicated) {
-            return 0;
+    public interface Running<T> {
+        /** @return the task's lane */
+        Lane<T> lane();
+
+        /** @return the ticket the {@link Starter} received when the task started */
+        long ticket();
+
+        /**
+         * @return the cost the task has accrued so far, not negative: its source time until now when the cost is
+         *     source time, 0 when unknown (rows are counted only at the end)
+         */
+        long elapsed();
+
+        /**
+         * @param lane the task's lane
+         * @param ticket its ticket
+         * @param elapsed the cost it has accrued so far, not negative
+         * @param <T> the item type
+         * @return a value holding them
+         */
+        static <T> Running<T> of(Lane<T> lane, long ticket, long elapsed) {
+            return new RunningTask<>(lane, ticket, elapsed);
         }
-        long others = 0;
-        for (Lane<T> j : lanes) {
-            if (j == lane || (j.ready.isEmpty() && j.inFlight == 0)) {
-                continue;
+    }
+
+    /** The plain {@link Running}. */
+    record RunningTask<T>(Lane<T> lane, long ticket, long elapsed) implements Running<T> {
+        RunningTask {
+            Objects.requireNonNull(lane, "lane");
+            if (elapsed < 0) {
+                throw new IllegalArgumentException("elapsed cost must not be negative but was " + elapsed + " in lane '"
+                        + lane.name + "'");
             }
-            others += visitBound(j);
+            if (ticket < 1 && ticket != DEDICATED_TICKET) {
+                throw new IllegalArgumentException("ticket " + ticket + " of lane '" + lane.name + "' was not handed out by a scheduler");
+            }
         }
-        long pending = (long) (lane.inFlight - lane.dedicatedInUse) * Math.max(0, Math.max(lane.maxCost, lane.estimate) - lane.minEstimate);
-        long debt = Math.max(0, pending - lane.deficit);
-        long rounds = 1 + (debt + lane.quantum - 1) / lane.quantum;
-        return rounds * others;
     }
 
     /**
-     * {@code S_j}: the most cost lane j can start in one visit, from its statistics so far.
+     * The starvation bound of the class comment for lane {@code i}'s head item, evaluated now: a <b>guarantee</b>
+     * that the item starts within this much cost from now (a time when the cost is source time), as long as the
+     * configuration does not change meanwhile (lanes, their specs, pauses, permits, limit) and every task stays
+     * within its lane's declared {@link LaneSpec#maxTaskCost() maximum cost}. If the lane has no ready item, the
+     * bound is that of an item arriving now.
      *
-     * @param j a lane
-     * @return {@code ⌈Q_j / m_j⌉ · C_j} in cost units
+     * <p>{@link #UNBOUNDED} when no guarantee follows from what the scheduler knows: the lane is paused, at its
+     * in-flight cap or out of rate tokens (it waits for an operator, its own tasks or a token first); its own tasks
+     * in flight have no declared maximum; or the lanes without a declared maximum (or whose task overran it) may
+     * hold every shared permit ({@code Σ min(S, maxInFlight_j) ≥ S}). Zero with a free dedicated permit.
+     *
+     * <p>Off the decision path: O(lanes + tasks · log tasks), allocating.
+     *
+     * @param lane the lane
+     * @param running every task holding a permit now (the scheduler checks the counts against its own)
+     * @return the bound in cost units, or {@link #UNBOUNDED}
+     * @throws IllegalArgumentException if {@code running} does not match the permits in use
      */
-    public long visitBound(Lane<T> j) {
-        long c = Math.max(j.maxCost, j.estimate);
-        long m = Math.max(1, j.minEstimate);
-        return Math.min(MAX_STARTS_PER_VISIT, (j.quantum + m - 1) / m) * c;
+    public long startBound(Lane<T> lane, Collection<? extends Running<T>> running) {
+        return StartBound.evaluate(this, Objects.requireNonNull(lane, "lane"), running, true);
+    }
+
+    /**
+     * The same bound as {@link #startBound}, with every lane's largest cost seen so far (and its estimate)
+     * standing in for an undeclared maximum: an <b>estimate</b>, not a guarantee — a lane whose longest task has
+     * not run yet may make the wait longer. {@link #UNBOUNDED} only when the lane cannot start now (paused, at its
+     * cap, out of rate tokens) or the limit leaves no shared permit.
+     *
+     * @param lane the lane
+     * @param running every task holding a permit now
+     * @return the estimate in cost units, or {@link #UNBOUNDED}
+     * @throws IllegalArgumentException if {@code running} does not match the permits in use
+     */
+    public long startEstimate(Lane<T> lane, Collection<? extends Running<T>> running) {
+        return StartBound.evaluate(this, Objects.requireNonNull(lane, "lane"), running, false);
+    }
+
+    // the ring's state, read by StartBound
+
+    List<Lane<T>> lanesView() {
+        return lanes;
+    }
+
+    Lane<T> ringCursor() {
+        return cursor;
+    }
+
+    boolean ringVisiting() {
+        return visiting;
+    }
+
+    int ringVisitBudget() {
+        return visitBudget;
+    }
+
+    int dedicatedPermitsInUse() {
+        return dedicatedInUse;
+    }
+
+    long nowMillis() {
+        return clock.millis();
     }
 
     @Override
@@ -749,6 +827,10 @@ public final class FairScheduler<T> {
         long minEstimate;
         long maxCost;
         long minCost = Long.MAX_VALUE;
+        /** The declared maximum cost of one task ({@link LaneSpec#maxTaskCost()}); 0 if none. */
+        long declaredMaxCost;
+        /** The largest cost completed since the maximum was declared: above it, the declaration was wrong. */
+        long maxCostSinceDeclared;
         int inFlight;
         int dedicatedInUse;
         boolean paused;
@@ -782,6 +864,11 @@ public final class FairScheduler<T> {
             this.quantum = Math.multiplyExact(baseQuantum, (long) spec.weight());
             this.maxInFlight = spec.maxInFlight();
             this.dedicatedConfigured = spec.dedicatedPermits();
+            long declared = spec.maxTaskCost().orElse(0);
+            if (declared != declaredMaxCost) {
+                declaredMaxCost = declared;
+                maxCostSinceDeclared = 0; // a new declaration is judged by the tasks that complete after it
+            }
             double newRate = spec.ratePerSecond().orElse(0);
             if (newRate != rate) {
                 refill(nowMillis);
@@ -857,6 +944,14 @@ public final class FairScheduler<T> {
         /** @return the largest single cost seen */
         public long maxCost() {
             return maxCost;
+        }
+
+        /**
+         * @return whether a task completed with a cost above the lane's declared maximum since it was declared: its
+         *     lane then gives no guaranteed start bound until the spec is updated
+         */
+        public boolean maxTaskCostExceeded() {
+            return declaredMaxCost > 0 && maxCostSinceDeclared > declaredMaxCost;
         }
 
         /** @return the head item, or null */
