@@ -25,6 +25,8 @@ final class StartBound {
         long maxElapsed;
         /** {@code Σ (ticket − elapsed)} over the lane's shared tasks in flight: the most their true-ups can refund. */
         long refunds;
+        /** {@code Σ elapsed} over the lane's shared tasks in flight. */
+        long elapsedSum;
     }
 
     private StartBound() {
@@ -80,6 +82,13 @@ final class StartBound {
         if (pool <= 0) {
             return FairScheduler.UNBOUNDED;
         }
+        // the pool may still grow (never shrink) without a configuration change: the dedicated permits a lane holds
+        // beyond those in force return to it as its tasks end; what a lane may hold is bounded by the largest pool
+        int dedicatedInForce = 0;
+        for (Lane<T> l : s.lanesView()) {
+            dedicatedInForce += l.dedicated;
+        }
+        int poolMax = Math.max(pool, s.limit() - dedicatedInForce);
         // permits the lanes of unknown cost may hold at any time (step 3: they may take the first ones to free)
         long unknownHold = 0;
         for (Map.Entry<Lane<T>, Facts> e : facts.entrySet()) { // lanes of tasks in flight, live or removed
@@ -91,14 +100,20 @@ final class StartBound {
         for (Lane<T> j : s.lanesView()) {
             if (j != i && !j.paused && maxCost(j, facts.getOrDefault(j, NONE), guarantee) < 0) {
                 int shared = facts.containsKey(j) ? facts.get(j).shared : 0;
-                unknownHold += Math.max(shared, Math.min(pool, j.maxInFlight));
+                unknownHold += Math.max(shared, Math.min(poolMax, j.maxInFlight));
             }
         }
         long usable = pool - unknownHold;
         if (usable <= 0) {
             return FairScheduler.UNBOUNDED;
         }
-        // remaining time of each known task on the shared pool: at most its lane's maximum less what it has run
+        Map<Lane<T>, Boolean> cancelling = new IdentityHashMap<>();
+        long work = otherWork(s, i, running, facts, poolMax, ci, guarantee, cancelling);
+        if (work == FairScheduler.UNBOUNDED) {
+            return FairScheduler.UNBOUNDED;
+        }
+        // remaining time of each known task on the shared pool: at most its lane's maximum less what it has run;
+        // 0 for a task whose longer run its lane pays for in W, one for one (step 3)
         long[] remaining = new long[running.size()];
         int known = 0;
         for (Running<T> r : running) {
@@ -107,7 +122,7 @@ final class StartBound {
             }
             long c = r.lane() == i ? ci : maxCost(r.lane(), facts.get(r.lane()), guarantee);
             if (c >= 0) {
-                remaining[known++] = c - r.elapsed();
+                remaining[known++] = cancelling.containsKey(r.lane()) ? 0 : c - r.elapsed();
             }
         }
         Arrays.sort(remaining, 0, known);
@@ -118,10 +133,6 @@ final class StartBound {
         int zeros = free >= 0 ? (int) free : 0;
         for (int q = zeros; q < slots; q++) {
             slot[q] = remaining[from + q - zeros];
-        }
-        long work = otherWork(s, i, running, facts, pool, ci, guarantee);
-        if (work == FairScheduler.UNBOUNDED) {
-            return FairScheduler.UNBOUNDED;
         }
         // T − t ≤ min over k of (Σ_{q ≤ k} ρ_(q) + W) / k
         long best = FairScheduler.UNBOUNDED;
@@ -135,7 +146,7 @@ final class StartBound {
 
     /** W: the most the other lanes can start on the shared pool before lane i's item (steps 1 and 2). */
     private static <T> long otherWork(FairScheduler<T> s, Lane<T> i, Collection<? extends Running<T>> running,
-            Map<Lane<T>, Facts> facts, int pool, long ci, boolean guarantee) {
+            Map<Lane<T>, Facts> facts, int poolMax, long ci, boolean guarantee, Map<Lane<T>, Boolean> cancelling) {
         // step 1: the quanta lane i still needs, in its worst case (its own tasks charged their maximum first)
         long pending = 0;
         long deficit = i.deficit;
@@ -192,11 +203,15 @@ final class StartBound {
                 continue;
             }
             long minTicket = guarantee ? 1 : Math.max(1, j.minEstimate);
-            int parallel = Math.min(pool, j.maxInFlight); // S'_j: its shared tasks in flight at once
+            int parallel = Math.min(poolMax, j.maxInFlight); // S'_j: its shared tasks in flight at once
             // κ_j: the last start's overshoot, with S'_j − 1 tasks in flight charged at least minTicket
             long kappa = add(cj - 1, mul(parallel - 1, Math.max(0, cj - minTicket)));
             long credit = j.deficit + fj.refunds; // G_j: its true deficit if its tasks in flight ended now
+            // ... and if they ran to their maximum: each unit they run longer is charged to lane j
+            long creditIfLong = add(j.deficit, add(fj.refunds, -mul(fj.shared, cj) + fj.elapsedSum));
+            boolean linear = true;
             if (j.ready.isEmpty()) {
+                linear = creditIfLong >= 0;
                 credit = Math.max(0, credit); // it may go idle and have its debt forgiven before its next start
             }
             long byDeficit = Math.max(0, add(credit, add(mul(visits, j.quantum), mul(segments, kappa))));
@@ -204,6 +219,12 @@ final class StartBound {
                     Math.max(1, (j.quantum + minTicket - 1) / minTicket));
             long starts = add(mul(visits, perVisit), inProgress ? s.ringVisitBudget() : 0);
             long byCount = mul(starts, cj);
+            long byDeficitIfLong = add(creditIfLong, add(mul(visits, j.quantum), mul(segments, kappa)));
+            if (linear && byDeficit <= byCount && byDeficitIfLong >= 0 && fj.shared > 0) {
+                // W_j falls one for one as its tasks in flight run longer, over their whole range: a task's remaining
+                // time and its lane's work cancel, so the task counts as ending now
+                cancelling.put(j, Boolean.TRUE);
+            }
             total = add(total, Math.min(byDeficit, byCount));
         }
         return total;
@@ -263,6 +284,7 @@ final class StartBound {
                 f.shared++;
                 shared++;
                 f.refunds = add(f.refunds, r.ticket() - r.elapsed());
+                f.elapsedSum = add(f.elapsedSum, r.elapsed());
             }
             f.maxElapsed = Math.max(f.maxElapsed, r.elapsed());
         }

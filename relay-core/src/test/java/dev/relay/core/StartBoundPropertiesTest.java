@@ -1,5 +1,7 @@
 package dev.relay.core;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.quicktheories.QuickTheory.qt;
 import static org.quicktheories.generators.SourceDSL.longs;
 
@@ -16,7 +18,8 @@ import org.junit.jupiter.api.Test;
  *
  * <p>{@code -Drelay.bound.examples=N} runs N scenarios instead of the default 400 (the search of the closing note used
  * 200,000: {@code mvn -pl relay-core -am test -Dtest=StartBoundPropertiesTest -Drelay.bound.examples=200000
- * -Dsurefire.failIfNoSpecifiedTests=false}).
+ * -Dsurefire.failIfNoSpecifiedTests=false}). {@code -Drelay.bound.replay=SEED} replays one scenario and prints every
+ * start, completion and bound that set a deadline.
  */
 class StartBoundPropertiesTest {
 
@@ -46,6 +49,21 @@ class StartBoundPropertiesTest {
                 }
             }
         });
+    }
+
+    @Test
+    void replay_oneSeed_printsItsEvents() {
+        String seed = System.getProperty("relay.bound.replay");
+        assumeTrue(seed != null, "replays a scenario only with -Drelay.bound.replay=SEED");
+        BoundHarness.Scenario sc = Workloads.adversarial(Long.parseLong(seed));
+        System.out.println(sc);
+        BoundHarness.trace = System.out;
+        try {
+            BoundHarness.Result res = BoundHarness.run(sc, new SplittableRandom(sc.seed ^ 0x5DEECE66DL), null);
+            assertTrue(res.violations.isEmpty(), res.violations.toString());
+        } finally {
+            BoundHarness.trace = null;
+        }
     }
 
     @AfterAll
