@@ -16,14 +16,14 @@ import org.junit.jupiter.api.Test;
  * limits, pauses, limit changes), and {@link BoundHarness} checks every start against the bound evaluated at every
  * instant the item waited. The seed of a failing scenario is in the message.
  *
- * <p>{@code -Drelay.bound.examples=N} runs N scenarios instead of the default 400 (the search of the closing note used
+ * <p>{@code -Drelay.bound.examples=N} runs N scenarios instead of the default 300 (the search of the closing note used
  * 200,000: {@code mvn -pl relay-core -am test -Dtest=StartBoundPropertiesTest -Drelay.bound.examples=200000
  * -Dsurefire.failIfNoSpecifiedTests=false}). {@code -Drelay.bound.replay=SEED} replays one scenario and prints every
  * start, completion and bound that set a deadline.
  */
 class StartBoundPropertiesTest {
 
-    private static final int EXAMPLES = Integer.getInteger("relay.bound.examples", 400);
+    private static final int EXAMPLES = Integer.getInteger("relay.bound.examples", 300);
 
     private static double worstRatio;
     private static String worstCase = "none";
