@@ -8,6 +8,7 @@ import dev.relay.api.TaskQueue;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -194,8 +195,10 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
             if (waiting != null && !waiting.equals(stats.unservedBacklog)) {
                 stats.unservedBacklog = Map.copyOf(waiting);
             }
+            List<FairScheduler.Running<TaskRun>> running = running();
             for (LaneRun lane : lanes.all()) {
-                lane.stats.headBound = lane.headBound();
+                lane.stats.headBound = lane.headBound(running);
+                lane.stats.headEstimate = lane.headEstimate(running);
             }
         });
         control.schedule(config.idlePollInterval, housekeepingTurn);
@@ -339,9 +342,22 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
     }
 
     private void reachedHead(LaneRun lane, TaskRun head) {
-        long bound = lane.headBound();
+        List<FairScheduler.Running<TaskRun>> running = running();
+        long bound = lane.headBound(running);
         lane.stats.headBound = bound;
+        lane.stats.headEstimate = lane.headEstimate(running);
         listener.reachedHead(head.task, turn.at(), bound);
+    }
+
+    /** @return the tasks holding permits, with the cost each has accrued by now, for the start bounds */
+    private List<FairScheduler.Running<TaskRun>> running() {
+        long now = turn.now();
+        List<FairScheduler.Running<TaskRun>> out = new ArrayList<>(inFlight.size());
+        for (TaskRun r : inFlight.list()) {
+            long elapsed = config.costMeasure == CostMeasure.SOURCE_TIME ? Math.max(0, now - r.startNanos) : 0;
+            out.add(FairScheduler.Running.of(r.lane.slane, r.ticket, elapsed));
+        }
+        return out;
     }
 
     // ================================================================== the end of an attempt

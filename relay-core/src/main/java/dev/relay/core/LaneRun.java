@@ -184,9 +184,21 @@ final class LaneRun {
         dirty = false;
     }
 
-    /** @return the starvation bound of the lane's head task now (see {@link FairScheduler#startBound}) */
-    long headBound() {
-        return state == LaneState.REMOVING ? 0 : scheduler.startBound(slane);
+    /**
+     * @param running every task holding a permit now
+     * @return the guaranteed start bound of the lane's head task from now ({@link FairScheduler#startBound}), or
+     *     {@link FairScheduler#UNBOUNDED}
+     */
+    long headBound(List<FairScheduler.Running<TaskRun>> running) {
+        return state == LaneState.REMOVING ? FairScheduler.UNBOUNDED : scheduler.startBound(slane, running);
+    }
+
+    /**
+     * @param running every task holding a permit now
+     * @return the estimated start bound of the lane's head task from now ({@link FairScheduler#startEstimate})
+     */
+    long headEstimate(List<FairScheduler.Running<TaskRun>> running) {
+        return state == LaneState.REMOVING ? FairScheduler.UNBOUNDED : scheduler.startEstimate(slane, running);
     }
 
     @Override

@@ -40,7 +40,8 @@ final class LaneStats {
     /** Epoch nanos since which the head of the buffer is ready; {@link Long#MIN_VALUE} when the buffer is empty. */
     volatile long oldestReadyNanos = Long.MIN_VALUE;
     volatile long deficit;
-    volatile long headBound;
+    volatile long headBound = FairScheduler.UNBOUNDED;
+    volatile long headEstimate = FairScheduler.UNBOUNDED;
 
     LaneStats(String name, int weight) {
         this.name = name;
@@ -89,7 +90,7 @@ final class LaneStats {
         return new LaneSnapshot(name, state, weight, queueBacklog < 0 ? -1 : queueBacklog + buf, buf, inFlight, age,
                 started.get(), completed.get(), retried.get(), deadLettered.get(), leasesLost.get(), rows.get(),
                 waits.percentile(0.5), waits.percentile(0.99), waits.max(), Duration.ofNanos(sourceNanos.get()),
-                cost.get(), duplicates.get(), deficit, headBound);
+                cost.get(), duplicates.get(), deficit, headBound, headEstimate);
     }
 
     @Override

@@ -27,8 +27,8 @@ public interface RelayListener {
      *
      * @param task the task
      * @param at when
-     * @param bound the task's start bound now, in the relay's {@link CostMeasure}, beyond the shortest remaining
-     *     time of the tasks holding shared permits ({@link FairScheduler#startBound}); 0 with a free dedicated
+     * @param bound the task's guaranteed start bound from now ({@link FairScheduler#startBound}), in the relay's
+     *     {@link CostMeasure}; {@link FairScheduler#UNBOUNDED} where no guarantee follows; 0 with a free dedicated
      *     permit
      */
     default void reachedHead(Task task, Instant at, long bound) {

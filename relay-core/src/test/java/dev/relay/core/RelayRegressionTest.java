@@ -181,17 +181,22 @@ class RelayRegressionTest {
                 bounds.put(task.id(), bound);
             }
         };
-        Relay r = started(relay().puller(gated).listener(listener).lane(LaneSpec.of("a")).lane(LaneSpec.of("b")));
+        long minute = Duration.ofMinutes(1).toNanos(); // declared maximum cost: the bound is a guarantee
+        Relay r = started(relay().puller(gated).listener(listener).lane(LaneSpec.builder("a").maxTaskCost(minute).build())
+                .lane(LaneSpec.builder("b").maxTaskCost(minute).build()));
         List<Task> tasks = List.of(task("a", 1), task("a", 2), task("b", 3));
         tasks.forEach(queue::offer);
         await(() -> heads.size() >= 3, "every task reached the head of its lane");
         for (Task t : tasks) {
             assertTrue(heads.contains(t.lane() + ":" + t.id()), t + " in " + heads);
-            assertTrue(bounds.get(t.id()) >= 0);
+            assertTrue(bounds.get(t.id()) >= 0 && bounds.get(t.id()) < FairScheduler.UNBOUNDED, "bound " + bounds);
         }
         RelaySnapshot s = r.snapshot();
         assertEquals(0, s.lane("a").orElseThrow().deficit(), "after a's first start: its quantum less its estimate, both Q");
-        assertTrue(s.lane("b").orElseThrow().headBound() > 0, "b's head waits for a's visit: " + s.lanes());
+        LaneSnapshot b = s.lane("b").orElseThrow();
+        assertTrue(b.headBound() > 0 && b.headBound() <= 3 * minute, "b's head waits for a's task, at most its declared cost, and a's "
+                + "visit: " + b);
+        assertTrue(b.headEstimate() > 0 && b.headEstimate() < FairScheduler.UNBOUNDED, b.toString());
         gated.gate.countDown();
         await(() -> r.snapshot().completed() == 3, "all three");
     }
