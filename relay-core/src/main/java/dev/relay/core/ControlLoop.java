@@ -24,9 +24,10 @@ import org.slf4j.LoggerFactory;
  * worker that just finished a task). Every entry point below is a turn, or submits one.
  *
  * <ul>
- *   <li><b>intake</b> takes leases from a lane's queue into its buffer (the scheduler's ready queue) — on an
- *       availability signal or the housekeeping timer for every lane, after a completion only for the completed
- *       task's lane and only once its buffer is at most half full, so that a completion costs O(1) in lanes;
+ *   <li><b>intake</b> takes leases from a lane's queue into its buffer (the scheduler's ready queue) — for every
+ *       lane after an availability signal (at once if a permit is free, else in the next finish turn) and at the
+ *       housekeeping timer; after a completion without a signal only for the completed task's lane, and only once
+ *       its buffer is at most half full, so that a completion costs O(1) in lanes;
  *   <li><b>dispatch</b> asks the scheduler for starts and hands each one to a worker — first to the worker that
  *       just freed the permit, if it is still there ({@link TaskRun#handOff});
  *   <li><b>finish</b> takes a run's outcome, charges its cost, ends its lease as the {@link AttemptPolicy} says,
@@ -74,6 +75,8 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
     private LaneRun lastStartLane;
     private long rateWakeMillis = Long.MAX_VALUE;
 
+    /** Set by the availability signal, cleared by a turn that takes leases from every lane. */
+    private volatile boolean intakeWanted;
     private final AtomicBoolean pumpPending = new AtomicBoolean();
     private final Runnable pumpTurn = () -> {
         pumpPending.set(false);
@@ -128,8 +131,21 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
         });
     }
 
-    /** Asks for a pump turn; coalesced: while one is pending, more requests add nothing. */
+    /**
+     * The queue's availability signal: tasks may be waiting in some lane. Marks every lane for intake; if a permit
+     * is free, asks for a pump turn (coalesced: while one is pending, more requests add nothing). While every permit
+     * is busy no turn is needed: the next finish turn takes the signal. The signal is written before the permits
+     * are read here, and the permits are published before the signal is read at the end of every turn, so a signal
+     * is never missed: either this side sees a free permit, or the turn that freed it sees the signal.
+     */
     void requestPump() {
+        intakeWanted = true;
+        if (stats.permitsInUse < stats.permitLimit) {
+            requestPumpTurn();
+        }
+    }
+
+    private void requestPumpTurn() {
         if (pumpPending.compareAndSet(false, true)) {
             control.execute(pumpTurn);
         }
@@ -183,6 +199,9 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
                 : "invariant 2: " + inFlight.size() + " runs in flight but " + scheduler.permitsInUse() + " permits in use";
         turn.end(stats, scheduler.permitsInUse(), maxInUse);
         continuationFrom = null;
+        if (intakeWanted && !stopping && stats.permitsInUse < stats.permitLimit) {
+            requestPumpTurn(); // a signal that arrived while every permit was busy, and one is free now
+        }
     }
 
     private void housekeeping() {
@@ -224,7 +243,9 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
                 stopIfIdle();
                 return;
             }
-            if (lane.takesWork() && 2 * lane.room() >= lane.spec.buffer()) {
+            if (intakeWanted) {
+                intakeAll();
+            } else if (lane.takesWork() && 2 * lane.room() >= lane.spec.buffer()) {
                 intake(lane);
             }
             dispatch(run);
@@ -239,11 +260,16 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
         if (stopping) {
             return;
         }
+        intakeAll();
+        scheduler.refreshRates();
+        dispatch(null);
+    }
+
+    private void intakeAll() {
+        intakeWanted = false;
         for (LaneRun lane : lanes.all()) {
             intake(lane);
         }
-        scheduler.refreshRates();
-        dispatch(null);
     }
 
     private void intake(LaneRun lane) {
