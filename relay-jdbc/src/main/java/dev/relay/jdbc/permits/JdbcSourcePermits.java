@@ -96,6 +96,9 @@ public final class JdbcSourcePermits implements SourcePermits {
     /** Table names: an unquoted identifier, optionally schema-qualified, at most 55 characters each. */
     public static final Pattern TABLE_NAME = Pattern.compile("([A-Za-z_][A-Za-z0-9_]{0,62}\\.)?[A-Za-z_][A-Za-z0-9_]{0,54}");
 
+    /** Every this many rounds, member rows expired for ten leases are deleted. */
+    private static final int FORGET_EVERY = 16;
+
     /** The longest a single statement of a round may run, in seconds, whatever the renew interval. */
     private static final int MAX_STATEMENT_SECONDS = 30;
 
@@ -119,6 +122,7 @@ public final class JdbcSourcePermits implements SourcePermits {
     // owned by the renewer (or by the caller of round() in manual mode)
     private final Map<Integer, Grant> grants = new TreeMap<>();
     private int lastShare = -1;
+    private long rounds;
 
     // guarded by this
     private boolean started;
@@ -305,7 +309,9 @@ public final class JdbcSourcePermits implements SourcePermits {
                     (table.renew(h, member, g, now, until) ? renewed : lost).add(g);
                 }
                 table.heartbeat(h, member, until);
-                table.forgetMembers(h, now - 10 * leaseMillis);
+                if (++rounds % FORGET_EVERY == 0) {
+                    table.forgetMembers(h, now - 10 * leaseMillis);
+                }
                 share = PermitTable.share(total, table.liveMembers(h, now), member);
                 int want = share - renewed.size();
                 if (want > 0) {
