@@ -62,6 +62,10 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
     private final Lanes lanes;
     private final InFlight inFlight = new InFlight();
     private final UnservedLanes unserved;
+    /** Cluster-wide permits: what this process holds and owes; null with the local pool (no cost then). */
+    private final PermitGate gate;
+    private final AtomicBoolean gateTurnPending = new AtomicBoolean();
+    private final Runnable gateTurn = this::gateTurn;
 
     private int maxInUse;
     private boolean stopping;
@@ -106,6 +110,33 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
         this.unserved = new UnservedLanes(queue);
         for (RelayConfig.LaneConfig l : config.lanes) {
             lanes.add(l.spec(), l.sink());
+        }
+        if (config.sourcePermits != null) {
+            gate = new PermitGate(config.sourcePermits, new GateEngine(), this::requestGateTurn);
+            applyLimit(0); // nothing runs before the store granted a permit
+            metrics.registerPermits(gate);
+        } else {
+            gate = null;
+        }
+    }
+
+    /** @return the cluster-wide permits' gate, or null with the local pool */
+    PermitGate gate() {
+        return gate;
+    }
+
+    /** A turn for the permit gate: what the store said, a grace that ended. */
+    private void gateTurn() {
+        gateTurnPending.set(false);
+        inTurn(() -> {
+            gate.receive();
+            pump();
+        });
+    }
+
+    private void requestGateTurn() {
+        if (gateTurnPending.compareAndSet(false, true)) {
+            control.execute(gateTurn);
         }
     }
 
@@ -239,6 +270,9 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
             endAttempt(run, policy.afterAttempt(run.error, run.withdrawn(), run.task, lane.spec.retryPolicy(), stopping,
                     config.random), service);
             lanes.settle(lane);
+            if (gate != null) {
+                gate.reconcile(); // a revoked permit goes back before the freed one is used again
+            }
             if (stopping) {
                 stopIfIdle();
                 return;
@@ -475,8 +509,19 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
         lanes.remove(name, gone);
     }
 
-    /** Sets the permit limit; at 0 the lanes also give back what they buffer and take nothing until it rises. */
+    /**
+     * Sets the permit limit; with cluster-wide permits the scheduler uses {@code min(held, limit)}. At 0 the lanes also
+     * give back what they buffer and take nothing until it rises.
+     */
     void permitLimit(int limit) {
+        if (gate != null) {
+            gate.cap(limit);
+        } else {
+            applyLimit(limit);
+        }
+    }
+
+    private void applyLimit(int limit) {
         scheduler.limit(limit);
         stats.permitLimit = limit;
         if (limit == 0) {
@@ -494,6 +539,66 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
             LOG.warn("cancelling the {} tasks running on the source; their leases are given back as they end", runs.size());
         }
         return runs.size();
+    }
+
+    /** The control loop as the permit gate sees it; every method runs in a control turn. */
+    private final class GateEngine implements PermitGate.Engine {
+        @Override
+        public int inFlight() {
+            return inFlight.size();
+        }
+
+        @Override
+        public int cancelledInFlight() {
+            int n = 0;
+            for (TaskRun r : inFlight.list()) {
+                if (r.withdrawn()) {
+                    n++;
+                }
+            }
+            return n;
+        }
+
+        @Override
+        public int cancelNewest(int n) {
+            int done = 0;
+            for (TaskRun r : inFlight.list()) { // most recently dispatched first: the least work lost
+                if (done == n) {
+                    break;
+                }
+                if (!r.withdrawn()) {
+                    r.withdraw();
+                    done++;
+                }
+            }
+            return done;
+        }
+
+        @Override
+        public int dedicatedLanes() {
+            int k = 0;
+            for (LaneRun lane : lanes.all()) {
+                if (lane.spec.dedicatedPermits() > 0) {
+                    k++;
+                }
+            }
+            return k;
+        }
+
+        @Override
+        public void limit(int limit) {
+            applyLimit(limit);
+        }
+
+        @Override
+        public long now() {
+            return turn.now();
+        }
+
+        @Override
+        public void wakeAfter(Duration delay) {
+            control.schedule(delay, ControlLoop.this::requestGateTurn);
+        }
     }
 
     // ================================================================== shutdown

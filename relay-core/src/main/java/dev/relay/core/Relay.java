@@ -4,7 +4,9 @@ import dev.relay.api.CompletionLedger;
 import dev.relay.api.LaneSpec;
 import dev.relay.api.Lease;
 import dev.relay.api.Puller;
+import dev.relay.api.PermitStatus;
 import dev.relay.api.Sink;
+import dev.relay.api.SourcePermits;
 import dev.relay.api.TaskQueue;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
@@ -128,6 +130,14 @@ public final class Relay implements AutoCloseable {
         }
         config.queue.setAvailabilityListener(loop::requestPump);
         loop.start();
+        if (config.sourcePermits != null) {
+            try {
+                config.sourcePermits.start(loop.gate());
+            } catch (RuntimeException e) {
+                shutdownAsync(Duration.ZERO);
+                throw e;
+            }
+        }
         return this;
     }
 
@@ -160,6 +170,7 @@ public final class Relay implements AutoCloseable {
         } catch (ExecutionException | TimeoutException e) {
             clean = false;
         }
+        closePermits();
         closeOwned();
         terminated.complete(null);
         return clean;
@@ -176,6 +187,7 @@ public final class Relay implements AutoCloseable {
         Objects.requireNonNull(timeout, "timeout");
         shutdownCalled.set(true);
         return loop.shutdown(timeout).whenComplete((clean, e) -> {
+            closePermits();
             closeOwned();
             terminated.complete(null);
         });
@@ -188,6 +200,17 @@ public final class Relay implements AutoCloseable {
             shutdown(config.shutdownTimeout);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Gives the cluster-wide permits back once nothing runs on them any more. */
+    private void closePermits() {
+        if (config.sourcePermits != null) {
+            try {
+                config.sourcePermits.close();
+            } catch (RuntimeException e) {
+                LOG.warn("closing the source permits {} failed; they expire after their lease", config.sourcePermits, e);
+            }
         }
     }
 
@@ -248,8 +271,10 @@ public final class Relay implements AutoCloseable {
     }
 
     /**
-     * Holds the relay to {@code limit} source permits from now on, {@code 0 ≤ limit ≤ P}: the permits this process
-     * holds of a cluster-wide pool, or an adaptive limit. Lowering it preempts nothing (it takes effect as tasks
+     * Holds the relay to {@code limit} source permits from now on, {@code 0 ≤ limit ≤ P}: an adaptive limit, or an
+     * operator's. With cluster-wide {@linkplain Builder#sourcePermits(SourcePermits) source permits} the relay uses
+     * {@code min(held, limit)}: the limit may hold it below what this process holds (the permits it does not use
+     * then idle), never above. Lowering it preempts nothing (it takes effect as tasks
      * in flight end); raising it starts work at once. Lanes with dedicated permits keep at least one while the
      * limit is above 0 (see {@link FairScheduler#limit(int)}); 0 starts nothing at all, and the lanes then also give
      * back the leases they buffer and take none until the limit rises (so that none times out meanwhile).
@@ -337,6 +362,31 @@ public final class Relay implements AutoCloseable {
     // ================================================================== observation
 
     /**
+     * What this process holds of its source permits and what happened to them: for the local pool, all {@code P}
+     * from the start; for cluster-wide permits, the store's figures (held, fenced, lease remaining, grants,
+     * revocations, losses, renewals). Threadsafe.
+     *
+     * @return the status
+     */
+    public PermitStatus permitStatus() {
+        if (config.sourcePermits != null) {
+            return config.sourcePermits.status();
+        }
+        boolean running = started.get() && !terminated.isDone();
+        return new PermitStatus(config.permits, running ? config.permits : 0, 0, Duration.ZERO, Duration.ZERO,
+                running ? config.permits : 0, 0, 0, 0, 0, 0);
+    }
+
+    /**
+     * @return queries this relay cancelled because their cluster-wide permit was lost (self-fencing) or a revoked
+     *     permit's grace ended; 0 with the local pool. Threadsafe
+     */
+    public long permitCancellations() {
+        PermitGate gate = loop.gate();
+        return gate == null ? 0 : gate.cancellations();
+    }
+
+    /**
      * The relay's figures now. Threadsafe; reads what the control turns published at their end, and asks the
      * queue for each lane's backlog.
      *
@@ -378,6 +428,8 @@ public final class Relay implements AutoCloseable {
         final List<String> duplicateLanes = new ArrayList<>();
         CompletionLedger ledger;
         int permits = 1;
+        boolean permitsSet;
+        SourcePermits sourcePermitsStore;
         Duration quantum = Duration.ofSeconds(1);
         long quantumRows = 10_000;
         CostMeasure costMeasure = CostMeasure.SOURCE_TIME;
@@ -463,6 +515,24 @@ public final class Relay implements AutoCloseable {
                 throw new IllegalArgumentException("sourcePermits must be within [1, 10000] but was " + permits);
             }
             this.permits = permits;
+            this.permitsSet = true;
+            return this;
+        }
+
+        /**
+         * Takes the source permits from a store: {@link SourcePermits#local(int)} is {@link #sourcePermits(int)};
+         * a cluster-wide store ({@code KafkaSourcePermits}, {@code JdbcSourcePermits}) shares {@code P} with every
+         * relay process using the same store, so that all of them together never run more than {@code P} queries
+         * (see {@link SourcePermits} for what holds when a process freezes). The relay starts the store in
+         * {@link Relay#start()} (its failure fails the start), runs at most as many tasks as it holds permits (or
+         * fewer, under {@link Relay#permitLimit}), gives a revoked permit back once no query beyond what it still holds
+         * runs, cancels at once the queries beyond a lost permit, and closes the store at shutdown.
+         *
+         * @param permits the store; its {@link SourcePermits#total()} is {@code P}
+         * @return this builder
+         */
+        public Builder sourcePermits(SourcePermits permits) {
+            this.sourcePermitsStore = Objects.requireNonNull(permits, "permits");
             return this;
         }
 

@@ -4,6 +4,7 @@ import dev.relay.api.CompletionLedger;
 import dev.relay.api.LaneSpec;
 import dev.relay.api.Puller;
 import dev.relay.api.Sink;
+import dev.relay.api.SourcePermits;
 import dev.relay.api.TaskQueue;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
@@ -14,7 +15,7 @@ import java.util.SplittableRandom;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.function.DoubleSupplier;
@@ -37,6 +38,8 @@ final class RelayConfig {
     final List<LaneConfig> lanes;
     final CompletionLedger ledger;
     final int permits;
+    /** Cluster-wide permits, or null for the local pool of {@link #permits}. */
+    final SourcePermits sourcePermits;
     final long quantum;
     final CostMeasure costMeasure;
     final Clock clock;
@@ -58,7 +61,8 @@ final class RelayConfig {
         this.defaultSink = b.defaultSink;
         this.lanes = List.copyOf(lanes);
         this.ledger = b.ledger;
-        this.permits = b.permits;
+        this.permits = b.sourcePermitsStore != null ? b.sourcePermitsStore.total() : b.permits;
+        this.sourcePermits = b.sourcePermitsStore;
         this.costMeasure = b.costMeasure;
         this.quantum = b.costMeasure == CostMeasure.ROWS ? b.quantumRows : b.quantum.toNanos();
         this.clock = b.clock;
@@ -93,6 +97,11 @@ final class RelayConfig {
         if (!b.duplicateLanes.isEmpty()) {
             throw new IllegalStateException("lanes defined twice: " + b.duplicateLanes);
         }
+        if (b.sourcePermitsStore != null && b.permitsSet && b.permits != b.sourcePermitsStore.total()) {
+            throw new IllegalStateException("sourcePermits(" + b.permits + ") contradicts the " + b.sourcePermitsStore.total()
+                    + " permits of " + b.sourcePermitsStore + ": set one of them");
+        }
+        int total = b.sourcePermitsStore != null ? b.sourcePermitsStore.total() : b.permits;
         int dedicated = 0;
         List<String> withoutSink = new ArrayList<>();
         List<LaneConfig> lanes = new ArrayList<>();
@@ -107,14 +116,14 @@ final class RelayConfig {
         if (!withoutSink.isEmpty()) {
             throw new IllegalStateException("lanes " + withoutSink + " have no sink and no default sink was set");
         }
-        if (dedicated > b.permits) {
+        if (dedicated > total) {
             throw new IllegalStateException("lanes dedicate " + dedicated + " permits but the relay has only "
-                    + b.permits + " source permits");
+                    + total + " source permits");
         }
-        if (dedicated == b.permits) {
+        if (dedicated == total) {
             List<String> starved = b.lanes.values().stream().filter(l -> l.dedicatedPermits() == 0).map(LaneSpec::name).toList();
             if (!starved.isEmpty()) {
-                throw new IllegalStateException("all " + b.permits + " source permits are dedicated, so lanes " + starved
+                throw new IllegalStateException("all " + total + " source permits are dedicated, so lanes " + starved
                         + " could never run");
             }
         }
@@ -122,13 +131,15 @@ final class RelayConfig {
         ThreadFactory tf = b.threadFactory != null ? b.threadFactory : new NamedThreadFactory("relay");
         Executor workers = b.workers;
         if (workers == null) {
-            ExecutorService pool = Executors.newFixedThreadPool(b.permits, tf);
+            ExecutorService pool = Executors.newFixedThreadPool(total, tf);
             owned.add(() -> shutdownPool(pool));
             workers = pool;
         }
         ControlExecutor control = b.control;
         if (control == null) {
-            ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(tf);
+            ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, tf);
+            // a delayed turn still pending at shutdown (the abandon timer, a retry wake-up) must not hold it open
+            timer.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
             owned.add(() -> shutdownPool(timer));
             control = new SerialControlExecutor(timer);
         }

@@ -21,7 +21,7 @@ import java.util.Map;
  * {@code relay.lane.completed}, {@code relay.lane.retried}, {@code relay.lane.dead_lettered}, {@code relay.lane.rows};
  * and gauges {@code relay.permits}, {@code relay.permits.limit}, {@code relay.permits.in_use},
  * {@code relay.permits.max_in_use}, {@code relay.unserved.backlog} (tasks waiting in lanes the relay does not serve)
- * and {@code relay.unserved.lanes}.
+ * and {@code relay.unserved.lanes}; with cluster-wide permits also those of {@link #registerPermits}.
  *
  * <p>Threadsafe: meters read published statistics; registration happens in a control turn or while the relay is
  * built. Without a registry every method does nothing.
@@ -50,6 +50,41 @@ final class RelayMetrics {
             Gauge.builder("relay.unserved.lanes", engine, e -> e.unservedBacklog.size())
                     .description("lanes of the queue holding tasks that this relay does not serve").register(registry);
         }
+    }
+
+    /**
+     * Registers the meters of cluster-wide permits: gauges {@code relay.permits.held} (held by this process),
+     * {@code relay.permits.fenced}, {@code relay.permits.lease_remaining} (seconds until this process fences itself
+     * unless a renewal succeeds), counters {@code relay.permits.grants}, {@code relay.permits.revocations},
+     * {@code relay.permits.losses} (lost renewals: leases that ran out, permits found gone),
+     * {@code relay.permits.renewals}, {@code relay.permits.renewals.failed}, {@code relay.permits.forced_releases}
+     * and {@code relay.permits.cancellations} (queries cancelled because their permit was lost or revoked). The waits
+     * for a permit are the lanes' {@code relay.lane.wait}.
+     *
+     * @param gate the engine's side of the permits
+     */
+    void registerPermits(PermitGate gate) {
+        if (registry == null) {
+            return;
+        }
+        dev.relay.api.SourcePermits store = gate.store();
+        Gauge.builder("relay.permits.held", gate, PermitGate::held).description("source permits this process holds")
+                .register(registry);
+        Gauge.builder("relay.permits.fenced", store, s -> s.status().fenced())
+                .description("permits this process fenced itself from and still tries to renew").register(registry);
+        Gauge.builder("relay.permits.lease_remaining", store, s -> s.status().leaseRemaining().toNanos() / 1e9)
+                .baseUnit("seconds").description("time until this process fences itself unless a renewal succeeds")
+                .register(registry);
+        FunctionCounter.builder("relay.permits.grants", store, s -> s.status().grants()).register(registry);
+        FunctionCounter.builder("relay.permits.revocations", store, s -> s.status().revocations()).register(registry);
+        FunctionCounter.builder("relay.permits.losses", store, s -> s.status().losses())
+                .description("lost renewals: leases that ran out unrenewed, permits found gone").register(registry);
+        FunctionCounter.builder("relay.permits.renewals", store, s -> s.status().renewals()).register(registry);
+        FunctionCounter.builder("relay.permits.renewals.failed", store, s -> s.status().failedRenewals()).register(registry);
+        FunctionCounter.builder("relay.permits.forced_releases", store, s -> s.status().forcedReleases()).register(registry);
+        FunctionCounter.builder("relay.permits.cancellations", gate, PermitGate::cancellations)
+                .description("queries cancelled because their permit was lost or its revocation's grace ended")
+                .register(registry);
     }
 
     void register(LaneStats lane) {
