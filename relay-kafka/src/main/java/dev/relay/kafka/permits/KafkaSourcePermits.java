@@ -138,6 +138,8 @@ public final class KafkaSourcePermits implements SourcePermits {
     private final short replicationFactor;
     private final Duration lease;
     private final Duration renewInterval;
+    /** How long one renewal may take: a later answer proves too little to matter (the lease less the margin). */
+    private final Duration commitTimeout;
     private final Duration revocationGrace;
     private final Duration cancelTimeout;
     private final Duration startTimeout;
@@ -166,6 +168,7 @@ public final class KafkaSourcePermits implements SourcePermits {
         this.replicationFactor = b.replicationFactor;
         this.lease = b.lease;
         this.renewInterval = renewInterval;
+        this.commitTimeout = b.lease.minus(margin);
         this.revocationGrace = b.revocationGrace;
         this.cancelTimeout = b.cancelTimeout;
         this.startTimeout = b.startTimeout;
@@ -397,7 +400,7 @@ public final class KafkaSourcePermits implements SourcePermits {
         }
         long sentAt = leases.now();
         try {
-            c.commitSync(offsets, renewInterval);
+            c.commitSync(offsets, commitTimeout); // the fence timer does not wait for it
         } catch (CommitFailedException e) {
             leases.renewalFailed();
             LOG.warn("the permits group expelled this process ({}): its permits {} are lost", e.getMessage(), leases.held());
