@@ -62,9 +62,20 @@ public final class PermitsChild {
         Duration renew = Duration.ofMillis(Long.parseLong(p.getProperty("renew.ms")));
         Duration margin = Duration.ofMillis(Long.parseLong(p.getProperty("margin.ms")));
 
-        PGSimpleDataSource source = RelayChild.pg(p, p.getProperty("src.schema"), "permits-src-" + instance);
-        // a killed holder's query stops at once instead of running to its end (PostgreSQL 14+)
-        source.setOptions("-c client_connection_check_interval=100");
+        // one data source per lane, so that the source's pg_stat_activity tells whose query runs
+        // (application_name permits-src-<instance>-<lane>)
+        Map<String, JdbcPuller> pullers = new java.util.HashMap<>();
+        for (String lane : LANES.keySet()) {
+            PGSimpleDataSource source = RelayChild.pg(p, p.getProperty("src.schema"), "permits-src-" + instance + "-" + lane);
+            // a killed holder's query stops at once instead of running to its end (PostgreSQL 14+)
+            source.setOptions("-c client_connection_check_interval=100");
+            pullers.put(lane, JdbcPuller.builder(source, Dialect.POSTGRESQL)
+                    .query(SourceQuery.window("src", "SELECT sample_time, id, v FROM src_${lane} WHERE sample_time >= :start"
+                            + " AND sample_time < :end AND 0 < (SELECT count(*) FROM pg_sleep(" + p.getProperty("query.seconds") + "))")
+                            .identifier("lane", "realtime|backfill|config").build())
+                    .fetchSize(100).chunkSize(100).queryTimeout(Duration.ofSeconds(30)).build());
+        }
+        dev.relay.api.Puller puller = task -> pullers.get(task.lane()).open(task);
         DataSource sink = RelayChild.pool(RelayChild.pg(p, p.getProperty("sink.schema"), "permits-sink-" + instance), permits + 2);
 
         SourcePermits sourcePermits;
@@ -88,16 +99,10 @@ public final class PermitsChild {
                 .createTopics(false)
                 .prefetchPerLane(16)
                 .commitInterval(Duration.ofMillis(200))
-                .revocationTimeout(Duration.ofSeconds(5))
+                .revocationTimeout(Duration.ofSeconds(2))
                 .clientProperty("session.timeout.ms", "3000")
                 .clientProperty("heartbeat.interval.ms", "300")
                 .build();
-
-        JdbcPuller puller = JdbcPuller.builder(source, Dialect.POSTGRESQL)
-                .query(SourceQuery.window("src", "SELECT sample_time, id, v FROM src_${lane} WHERE sample_time >= :start"
-                        + " AND sample_time < :end AND 0 < (SELECT count(*) FROM pg_sleep(" + p.getProperty("query.seconds") + "))")
-                        .identifier("lane", "realtime|backfill|config").build())
-                .fetchSize(100).chunkSize(100).queryTimeout(Duration.ofSeconds(30)).build();
 
         Map<String, AtomicLong> serviceMicros = new ConcurrentHashMap<>();
         Relay.Builder relay = Relay.builder().queue(queue).puller(puller).sourcePermits(sourcePermits)

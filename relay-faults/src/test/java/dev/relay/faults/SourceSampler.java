@@ -12,9 +12,9 @@ import javax.sql.DataSource;
 
 /**
  * Samples the source's relay sessions from {@code pg_stat_activity} every 10 ms, on a thread and connection of its own:
- * per sample, the pulls in progress (sessions of {@code application_name} {@code permits-src-*} that are not idle: a
- * query running, or a cursor open in its transaction between fetches), how many of them run a query right now
- * ({@code active}), and how many each lane and each instance has. A pull ends with a rollback before its connection
+ * per sample, the pulls in progress (sessions of {@code application_name} {@code permits-src-<instance>-<lane>} that
+ * are not idle: a query running, or a cursor open in its transaction between fetches), how many of them run a query
+ * right now ({@code active}), and how many each lane and each instance has. A pull ends with a rollback before its connection
  * closes, so a finished pull is never counted.
  *
  * <p>Threadsafe: the sampling thread appends, the test reads copies.
@@ -25,7 +25,7 @@ final class SourceSampler implements AutoCloseable {
     record Sample(long nanos, int open, int active, Map<String, Integer> lanes, Map<String, Integer> instances) {
     }
 
-    private static final String SQL = "SELECT application_name, state, query FROM pg_stat_activity "
+    private static final String SQL = "SELECT application_name, state FROM pg_stat_activity "
             + "WHERE application_name LIKE 'permits-src-%' AND state IS NOT NULL AND state <> 'idle'";
 
     private final DataSource db;
@@ -55,12 +55,11 @@ final class SourceSampler implements AutoCloseable {
                         if ("active".equals(rs.getString(2))) {
                             active++;
                         }
-                        instances.merge(rs.getString(1).substring("permits-src-".length()), 1, Integer::sum);
-                        String query = rs.getString(3);
-                        for (String lane : PermitsChild.lanes()) {
-                            if (query != null && query.contains("src_" + lane)) {
-                                lanes.merge(lane, 1, Integer::sum);
-                            }
+                        String who = rs.getString(1).substring("permits-src-".length()); // <instance>-<lane>
+                        int dash = who.indexOf('-');
+                        instances.merge(dash < 0 ? who : who.substring(0, dash), 1, Integer::sum);
+                        if (dash >= 0) {
+                            lanes.merge(who.substring(dash + 1), 1, Integer::sum);
                         }
                     }
                 }
@@ -97,8 +96,12 @@ final class SourceSampler implements AutoCloseable {
     }
 
     @Override
-    public void close() throws InterruptedException {
+    public void close() {
         running = false;
-        thread.join(10_000);
+        try {
+            thread.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }
