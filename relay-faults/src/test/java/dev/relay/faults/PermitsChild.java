@@ -168,6 +168,7 @@ public final class PermitsChild {
             out.setProperty("retried." + lane.name(), Long.toString(lane.retried()));
             out.setProperty("backlog." + lane.name(), Long.toString(lane.backlog()));
             out.setProperty("buffered." + lane.name(), Long.toString(lane.buffered()));
+            out.setProperty("inFlight." + lane.name(), Long.toString(lane.inFlight()));
             out.setProperty("leasesLost." + lane.name(), Long.toString(lane.leasesLost()));
         }
         serviceMicros.forEach((lane, micros) -> out.setProperty("serviceMicros." + lane, Long.toString(micros.get())));

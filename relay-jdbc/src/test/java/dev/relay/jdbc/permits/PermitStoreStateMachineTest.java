@@ -24,7 +24,7 @@ class PermitStoreStateMachineTest {
     @Test
     void anyOrder_h2_neverTwoHoldersAndNothingLeaks() {
         DataSource db = TestDatabases.h2(false);
-        qt().withFixedSeed(42L).withExamples(60)
+        qt().withFixedSeed(42L).withExamples(100)
                 .forAll(integers().between(1, 5), integers().between(0, 5_000_000), lists().of(integers().between(0, 7 * 3 * 100 - 1)).ofSizeBetween(1, 60))
                 .checkAssert((total, dbOffset, ops) -> run(db, Dialect.H2, total, dbOffset, ops));
     }
@@ -32,7 +32,7 @@ class PermitStoreStateMachineTest {
     @Test
     void anyOrder_h2OracleMode_neverTwoHoldersAndNothingLeaks() {
         DataSource db = TestDatabases.h2(true);
-        qt().withFixedSeed(43L).withExamples(15)
+        qt().withFixedSeed(43L).withExamples(25)
                 .forAll(integers().between(1, 5), integers().between(0, 5_000_000), lists().of(integers().between(0, 7 * 3 * 100 - 1)).ofSizeBetween(1, 60))
                 .checkAssert((total, dbOffset, ops) -> run(db, Dialect.H2, total, dbOffset, ops));
     }
@@ -40,7 +40,7 @@ class PermitStoreStateMachineTest {
     @Test
     void anyOrder_postgres_neverTwoHoldersAndNothingLeaks() {
         DataSource db = TestDatabases.postgres();
-        qt().withFixedSeed(44L).withExamples(10)
+        qt().withFixedSeed(44L).withExamples(15)
                 .forAll(integers().between(1, 5), integers().between(0, 5_000_000), lists().of(integers().between(0, 7 * 3 * 100 - 1)).ofSizeBetween(1, 40))
                 .checkAssert((total, dbOffset, ops) -> run(db, Dialect.POSTGRESQL, total, dbOffset, ops));
     }
