@@ -19,9 +19,9 @@ class KneeSourceSimulationTest {
 
     static final int KNEE = 4;
     static final int P = 8;
-    /** Stated: {@code P_eff} is within [knee, knee + 1] for good from this completion on (measured: 6). */
+    /** Stated: {@code P_eff} is within [knee, knee + 1] for good from this completion on (measured: 10). */
     static final long CONVERGED_WITHIN = 20;
-    /** Stated: the backfill takes at most this factor of the best fixed {@code P}'s time (measured: 1.16). */
+    /** Stated: the backfill takes at most this factor of the best fixed {@code P}'s time (measured: 1.13). */
     static final double FACTOR = 1.25;
 
     static PressureScenario scenario() {

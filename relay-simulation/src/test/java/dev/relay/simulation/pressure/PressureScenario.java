@@ -86,6 +86,7 @@ final class PressureScenario {
 
     // ---- run state
     private Simulation sim;
+    private int[] sourceLoad;
     private FairScheduler<Job> scheduler;
     private final List<FairScheduler.Lane<Job>> lanes = new ArrayList<>();
     /** End times of the pulls in flight (all on shared permits here): nanos since T0 → count. */
@@ -101,7 +102,34 @@ final class PressureScenario {
     }
 
     PressureScenario run(Duration limit) {
-        sim = new Simulation(T0, seed);
+        Simulation sim = new Simulation(T0, seed);
+        prepare(sim, new int[1], limit);
+        sim.runUntil(this::done, T0.plus(limit));
+        finish();
+        return this;
+    }
+
+    /** @return whether the backfill is done */
+    boolean done() {
+        return backfillLeft == 0;
+    }
+
+    /** Stops the pressure control (its brake's polling). */
+    void finish() {
+        control.close();
+    }
+
+    /**
+     * Sets the scenario up on a simulation, so that several scenarios — relay processes — can share one simulation
+     * and one source.
+     *
+     * @param sim the simulation
+     * @param load the pulls running on the source, shared by every process on it
+     * @param limit the longest run
+     */
+    void prepare(Simulation sim, int[] load, Duration limit) {
+        this.sim = sim;
+        this.sourceLoad = load;
         rnd = sim.split();
         scheduler = FairScheduler.builder().permits(permits).quantum(QUANTUM.toNanos()).clock(sim.clock()).build();
         for (int i = 0; i < LANES.length; i++) {
@@ -137,9 +165,6 @@ final class PressureScenario {
             });
         }
         sim.at(T0, this::pump);
-        sim.runUntil(() -> backfillLeft == 0, end);
-        control.close();
-        return this;
     }
 
     /** A brake verdict changed the limit (control turn). */
@@ -172,6 +197,7 @@ final class PressureScenario {
     private void started(FairScheduler.Lane<Job> lane, Job job, long ticket) {
         Instant now = sim.now();
         int inUse = scheduler.permitsInUse();
+        int onSource = ++sourceLoad[0];
         boolean atLimit = scheduler.sharedPermitsInUse() >= scheduler.sharedPermits();
         maxInUse = Math.max(maxInUse, inUse);
         if (inUse > control.limit()) {
@@ -187,16 +213,17 @@ final class PressureScenario {
         } else {
             waits.add(new Wait(job, now, 0, 0, 0, now, 0)); // started the instant it reached the head
         }
-        double seconds = source.seconds(inUse, job.rows(), now) * (1 + noise * (2 * rnd.nextDouble() - 1));
+        double seconds = source.seconds(onSource, job.rows(), now) * (1 + noise * (2 * rnd.nextDouble() - 1));
         Duration d = Duration.ofNanos((long) (seconds * 1e9));
         Instant end = now.plus(d);
         ends.merge(nanos(end), 1, Integer::sum);
-        pulls.add(new Pull(job, now, end, inUse));
+        pulls.add(new Pull(job, now, end, onSource));
         sim.at(end, () -> completed(lane, job, ticket, now, d, atLimit));
     }
 
     private void completed(FairScheduler.Lane<Job> lane, Job job, long ticket, Instant started, Duration d, boolean atLimit) {
         long cost = d.toNanos();
+        sourceLoad[0]--;
         scheduler.complete(lane, ticket, cost);
         ends.computeIfPresent(nanos(sim.now()), (k, v) -> v == 1 ? null : v - 1);
         maxCost[job.lane()] = Math.max(maxCost[job.lane()], cost);
