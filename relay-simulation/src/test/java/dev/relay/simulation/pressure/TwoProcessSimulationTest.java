@@ -35,6 +35,7 @@ class TwoProcessSimulationTest {
         PressureScenario b = new PressureScenario(source);
         for (PressureScenario p : List.of(a, b)) {
             p.permits = permitsEach;
+            p.sourceMax = 2 * HELD;
             p.backfillTasks = 1_000;
             p.pressure = pressure.get();
         }
