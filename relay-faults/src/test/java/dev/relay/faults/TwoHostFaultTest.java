@@ -71,6 +71,7 @@ class TwoHostFaultTest {
     /** The real-time last day passes in this many real seconds (the faults land while windows keep arriving). */
     static final int LAST_DAY_SECONDS = 45;
     static final int FAULTS_PER_KIND = Integer.getInteger("relay.handoff.faults", 10);
+    /** How long the relays may take to finish after the last fault (generous: the machine is shared). */
     static final Duration SCENARIO_TIMEOUT = Duration.ofMinutes(5);
     /** Rows of the bounded-memory task: about 2 KB each, 200 MB in all. */
     static final int BIG_ROWS = 100_000;
@@ -257,7 +258,6 @@ class TwoHostFaultTest {
         try {
             puller.start();
             uploader.start();
-            long deadline = System.nanoTime() + SCENARIO_TIMEOUT.toNanos();
             // faults are spread over the run by progress, not by the clock (the machine may be slow): before each, the
             // warehouse must have loaded a few more tasks since the last one (or all of them)
             long stride = Math.max(2, expectedTasks / (plan.size() + 10));
@@ -284,6 +284,7 @@ class TwoHostFaultTest {
                 }
                 injected.merge(f, 1, Integer::sum);
             }
+            long deadline = System.nanoTime() + SCENARIO_TIMEOUT.toNanos();
             while (true) {
                 puller.checkAlive();
                 uploader.checkAlive();
