@@ -181,6 +181,7 @@ final class LaneRun {
         TaskRun head = slane.peek();
         s.oldestReadyNanos = head == null ? Long.MIN_VALUE : head.readyNanos;
         s.deficit = slane.deficit();
+        s.dedicatedPermits = slane.dedicated;
         dirty = false;
     }
 
