@@ -154,7 +154,11 @@ final class BrakeRelayHarness implements AutoCloseable {
     }
 
     @Override
-    public void close() throws InterruptedException {
-        relay.shutdown(Duration.ofSeconds(10));
+    public void close() {
+        try {
+            relay.shutdown(Duration.ofSeconds(10));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }
