@@ -53,6 +53,7 @@ final class BoundHarness {
         long headBound = -1;
         long headEstimate = -1;
         long headOld = -1;
+        long headHindsight = -1;
         boolean voided;
 
         Job(int lane, long arrival, long cost) {
@@ -152,6 +153,8 @@ final class BoundHarness {
         final List<Job> measured = new ArrayList<>();
         long heads;
         long unbounded;
+        /** Each lane's smallest estimate over the run. */
+        long[] minEstimate;
         double worstRatio;
         String worstCase = "none";
 
@@ -245,6 +248,59 @@ final class BoundHarness {
      * @return what it found
      */
     static Result run(Scenario sc, SplittableRandom random, OldBound old) {
+        return run(sc, random, old, null);
+    }
+
+    /**
+     * The bound of the class comment evaluated in hindsight: each lane's true largest cost, its smallest estimate
+     * over the run, and each task's actual remaining time and true-up.
+     */
+    static final class Hindsight implements StartBound.Knowledge<Job> {
+        final long[] maxCost;
+        final long[] minTicket;
+
+        Hindsight(long[] maxCost, long[] minTicket) {
+            this.maxCost = maxCost;
+            this.minTicket = minTicket;
+        }
+
+        @Override
+        public long maxCost(FairScheduler.Lane<Job> j, long maxElapsed) {
+            return Math.max(1, maxCost[Integer.parseInt(j.name().substring(1))]);
+        }
+
+        @Override
+        public long minTicket(FairScheduler.Lane<Job> j) {
+            return minTicket[Integer.parseInt(j.name().substring(1))];
+        }
+
+        @Override
+        public long remaining(FairScheduler.Running<Job> r, long c) {
+            InFlight f = (InFlight) r;
+            return f.job.cost - f.elapsed();
+        }
+
+        @Override
+        public long refund(FairScheduler.Running<Job> r) {
+            return r.ticket() - ((InFlight) r).job.cost;
+        }
+
+        @Override
+        public boolean ranges() {
+            return false;
+        }
+    }
+
+    /**
+     * Runs a scenario.
+     *
+     * @param sc the scenario
+     * @param random for the reactive arrivals
+     * @param old the old bound to record beside the new one, or null
+     * @param hindsight to record the bound in hindsight too, or null
+     * @return what it found
+     */
+    static Result run(Scenario sc, SplittableRandom random, OldBound old, Hindsight hindsight) {
         long[] now = {0};
         FairScheduler<Job> s = FairScheduler.builder().permits(sc.permits).quantum(sc.quantum).clock(new DriverClock(now)).build();
         List<FairScheduler.Lane<Job>> ls = new ArrayList<>();
@@ -351,6 +407,9 @@ final class BoundHarness {
                     head.headSince = now[0];
                     head.headBound = b;
                     head.headEstimate = s.startEstimate(l, runningList);
+                    if (hindsight != null) {
+                        head.headHindsight = StartBound.evaluate(s, l, runningList, hindsight);
+                    }
                     if (old != null) {
                         List<InFlightView> view = new ArrayList<>();
                         for (InFlight f : runningList) {
@@ -369,6 +428,10 @@ final class BoundHarness {
             if (res.violations.size() > 5) {
                 break;
             }
+        }
+        res.minEstimate = new long[ls.size()];
+        for (int i = 0; i < ls.size(); i++) {
+            res.minEstimate[i] = ls.get(i).minEstimate;
         }
         return res;
     }
@@ -404,6 +467,11 @@ final class BoundHarness {
             InFlight f = new InFlight(lane, j, now);
             running.add(f);
             runningList.add(f);
+            if (j.headHindsight >= 0 && j.headHindsight != FairScheduler.UNBOUNDED && !j.voided
+                    && j.start > j.headSince + j.headHindsight) {
+                res.violations.add(j + " started at " + j.start + " after its bound in hindsight " + j.headHindsight
+                        + " from " + j.headSince);
+            }
             if (j.start > j.deadline) {
                 res.violations.add(j + " started at " + j.start + " after its deadline " + j.deadline + " (at the head since "
                         + j.headSince + " with bound " + j.headBound + ")");
