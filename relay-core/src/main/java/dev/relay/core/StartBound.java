@@ -57,6 +57,15 @@ final class StartBound {
         }
 
         /**
+         * @param r a shared task in flight
+         * @param c its lane's {@code C_j}
+         * @return at least {@code (cost − ticket)⁺}, what its true-up can still charge its lane
+         */
+        default long charge(Running<T> r, long c) {
+            return Math.max(0, c - r.ticket());
+        }
+
+        /**
          * @return whether {@link #remaining} and {@link #refund} are ends of one range (the task may end at any
          *     moment up to its maximum): then a task whose longer run its lane pays for counts as ending now
          */
@@ -235,7 +244,7 @@ final class StartBound {
         long pending = 0;
         for (Running<T> r : running) {
             if (r.lane() == i && r.ticket() != FairScheduler.DEDICATED_TICKET) {
-                pending = add(pending, Math.max(0, ci - r.ticket())); // π_i = Σ (C_i − ticket)⁺
+                pending = add(pending, k.charge(r, ci)); // π_i = Σ (C_i − ticket)⁺
             }
         }
         long worst = deficit - pending;

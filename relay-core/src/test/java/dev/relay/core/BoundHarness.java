@@ -53,13 +53,32 @@ final class BoundHarness {
         long headBound = -1;
         long headEstimate = -1;
         long headOld = -1;
+        long headOldRunTime = -1;
         long headHindsight = -1;
         boolean voided;
+        /** Starts of other lanes' tasks while this one stood at the head. */
+        int overtaken;
 
         Job(int lane, long arrival, long cost) {
             this.lane = lane;
             this.arrival = arrival;
             this.cost = cost;
+        }
+
+        /** Forgets what a previous run recorded. */
+        void reset() {
+            seq = 0;
+            start = -1;
+            ticket = 0;
+            deadline = Long.MAX_VALUE;
+            headSince = -1;
+            headBound = -1;
+            headEstimate = -1;
+            headOld = -1;
+            headOldRunTime = -1;
+            headHindsight = -1;
+            voided = false;
+            overtaken = 0;
         }
 
         @Override
@@ -157,12 +176,21 @@ final class BoundHarness {
         long[] minEstimate;
         double worstRatio;
         String worstCase = "none";
+        /** The same among waits in which other lanes started tasks first. */
+        double worstOvertakenRatio;
+        String worstOvertakenCase = "none";
 
         void ratio(Job j, long wait) {
             double r = j.headBound == 0 ? (wait == 0 ? 0 : Double.POSITIVE_INFINITY) : (double) wait / j.headBound;
+            String c = j + " waited " + wait + " at the head from " + j.headSince + " while " + j.overtaken
+                    + " tasks of other lanes started, guaranteed bound " + j.headBound;
             if (r > worstRatio) {
                 worstRatio = r;
-                worstCase = j + " waited " + wait + " at the head from " + j.headSince + ", guaranteed bound " + j.headBound;
+                worstCase = c;
+            }
+            if (j.overtaken > 0 && r > worstOvertakenRatio) {
+                worstOvertakenRatio = r;
+                worstOvertakenCase = c;
             }
         }
     }
@@ -248,7 +276,7 @@ final class BoundHarness {
      * @return what it found
      */
     static Result run(Scenario sc, SplittableRandom random, OldBound old) {
-        return run(sc, random, old, null);
+        return run(sc, random, old, null, null);
     }
 
     /**
@@ -286,6 +314,11 @@ final class BoundHarness {
         }
 
         @Override
+        public long charge(FairScheduler.Running<Job> r, long c) {
+            return Math.max(0, ((InFlight) r).job.cost - r.ticket());
+        }
+
+        @Override
         public boolean ranges() {
             return false;
         }
@@ -296,11 +329,12 @@ final class BoundHarness {
      *
      * @param sc the scenario
      * @param random for the reactive arrivals
-     * @param old the old bound to record beside the new one, or null
-     * @param hindsight to record the bound in hindsight too, or null
+     * @param old the old stated bound to record beside the new one, or null
+     * @param oldRunTime the old run-time figure to record beside the new one, or null
+     * @param hindsight to record the bound in hindsight too (and check it), or null
      * @return what it found
      */
-    static Result run(Scenario sc, SplittableRandom random, OldBound old, Hindsight hindsight) {
+    static Result run(Scenario sc, SplittableRandom random, OldBound old, OldBound oldRunTime, Hindsight hindsight) {
         long[] now = {0};
         FairScheduler<Job> s = FairScheduler.builder().permits(sc.permits).quantum(sc.quantum).clock(new DriverClock(now)).build();
         List<FairScheduler.Lane<Job>> ls = new ArrayList<>();
@@ -309,6 +343,7 @@ final class BoundHarness {
         }
         Result res = new Result();
         List<Job> jobs = new ArrayList<>(sc.jobs);
+        jobs.forEach(Job::reset);
         jobs.sort((a, b) -> Long.compare(a.arrival, b.arrival));
         ArrayDeque<Job> arrivals = new ArrayDeque<>(jobs);
         ArrayDeque<Change> changes = new ArrayDeque<>(sc.changes);
@@ -410,12 +445,13 @@ final class BoundHarness {
                     if (hindsight != null) {
                         head.headHindsight = StartBound.evaluate(s, l, runningList, hindsight);
                     }
-                    if (old != null) {
+                    if (old != null || oldRunTime != null) {
                         List<InFlightView> view = new ArrayList<>();
                         for (InFlight f : runningList) {
                             view.add(new InFlightView(f.job.lane, f.job.ticket, f.job.cost, f.job.start));
                         }
-                        head.headOld = old.at(s, ls, i, view, now[0]);
+                        head.headOld = old == null ? -1 : old.at(s, ls, i, view, now[0]);
+                        head.headOldRunTime = oldRunTime == null ? -1 : oldRunTime.at(s, ls, i, view, now[0]);
                     }
                     if (b == FairScheduler.UNBOUNDED) {
                         res.unbounded++;
@@ -461,6 +497,12 @@ final class BoundHarness {
             FairScheduler.Lane<Job> lane = (FairScheduler.Lane<Job>) got[0];
             Job j = (Job) got[1];
             j.start = now[0];
+            for (FairScheduler.Lane<Job> other : ls) {
+                Job head = other.peek();
+                if (other != lane && head != null && head.headSince >= 0) {
+                    head.overtaken++;
+                }
+            }
             if (trace != null) {
                 trace.println(now[0] + " start " + j + " ticket " + ticket(j) + " deadline " + j.deadline + " | " + s);
             }

@@ -29,6 +29,8 @@ class StartBoundPropertiesTest {
 
     private static double worstRatio;
     private static String worstCase = "none";
+    private static double worstOvertaken;
+    private static String worstOvertakenCase = "none";
     private static long heads;
     private static long measured;
     private static long unbounded;
@@ -42,7 +44,7 @@ class StartBoundPropertiesTest {
                 long[] minEstimate = BoundHarness.run(sc, new SplittableRandom(seed ^ 0x5DEECE66DL), null).minEstimate;
                 hindsight = new BoundHarness.Hindsight(sc.trueMax(), minEstimate);
             }
-            BoundHarness.Result res = BoundHarness.run(sc, new SplittableRandom(seed ^ 0x5DEECE66DL), null, hindsight);
+            BoundHarness.Result res = BoundHarness.run(sc, new SplittableRandom(seed ^ 0x5DEECE66DL), null, null, hindsight);
             if (!res.violations.isEmpty()) {
                 throw new AssertionError(sc + ": " + res.violations);
             }
@@ -53,6 +55,10 @@ class StartBoundPropertiesTest {
                 if (res.worstRatio > worstRatio) {
                     worstRatio = res.worstRatio;
                     worstCase = sc + ": " + res.worstCase;
+                }
+                if (res.worstOvertakenRatio > worstOvertaken) {
+                    worstOvertaken = res.worstOvertakenRatio;
+                    worstOvertakenCase = sc + ": " + res.worstOvertakenCase;
                 }
             }
         });
@@ -76,6 +82,7 @@ class StartBoundPropertiesTest {
     @AfterAll
     static void report() {
         System.out.printf("StartBoundPropertiesTest: %d scenarios, %d head waits (%d with a finite bound, %d unbounded at the"
-                + " head); worst wait/bound %.6f in %s%n", EXAMPLES, heads, measured, unbounded, worstRatio, worstCase);
+                + " head); worst wait/bound %.6f in %s; among waits overtaken by other lanes %.6f in %s%n", EXAMPLES, heads,
+                measured, unbounded, worstRatio, worstCase, worstOvertaken, worstOvertakenCase);
     }
 }
