@@ -19,15 +19,17 @@ import java.util.zip.GZIPOutputStream;
  * snappy-java (Parquet's SNAPPY is the raw Snappy block format) and the JDK's GZIP stream (Parquet's GZIP is
  * RFC 1952), which is what every Parquet reader expects of those codec names.
  *
- * <p>A factory is stateless and threadsafe. Each compressor and decompressor it hands out reuses a buffer and is
- * not threadsafe, as the interface allows: one writer owns it.
+ * <p>One factory serves one Parquet writer, and hands every column the same compressor of a codec: the writer
+ * compresses one page at a time and copies the result before the next ({@code ColumnChunkPageWriteStore}), so one
+ * pair of page-sized buffers serves all columns instead of a pair per column (45 pairs for PeMS's VDS30SEC rows).
+ * Not threadsafe: the writer's thread owns the factory and its compressors.
  */
 final class Codecs implements CompressionCodecFactory {
 
-    /** The one instance. */
-    static final Codecs INSTANCE = new Codecs();
+    private final java.util.Map<CompressionCodecName, BytesInputCompressor> compressors = new java.util.EnumMap<>(CompressionCodecName.class);
 
-    private Codecs() {
+    /** A factory for one writer. */
+    Codecs() {
     }
 
     /**
@@ -47,6 +49,10 @@ final class Codecs implements CompressionCodecFactory {
 
     @Override
     public BytesInputCompressor getCompressor(CompressionCodecName codecName) {
+        return compressors.computeIfAbsent(codecName, Codecs::newCompressor);
+    }
+
+    private static BytesInputCompressor newCompressor(CompressionCodecName codecName) {
         switch (codecName) {
             case UNCOMPRESSED:
                 return new Identity();
@@ -77,7 +83,8 @@ final class Codecs implements CompressionCodecFactory {
 
     @Override
     public void release() {
-        // nothing pooled
+        compressors.values().forEach(BytesInputCompressor::release);
+        compressors.clear();
     }
 
     /** UNCOMPRESSED both ways. */

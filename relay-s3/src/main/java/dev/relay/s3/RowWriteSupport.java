@@ -86,18 +86,20 @@ final class RowWriteSupport extends WriteSupport<Row> {
      * @param compression the page compression
      * @param rowGroupSize the buffered bytes at which a row group is flushed
      * @param pageSize the page size
+     * @param dictionaryPageSize the dictionary size at which a column falls back to plain encoding
      * @return a Parquet writer of rows
      * @throws IOException if the file's header cannot be written
      */
-    ParquetWriter<Row> open(OutputFile file, Compression compression, long rowGroupSize, int pageSize) throws IOException {
+    ParquetWriter<Row> open(OutputFile file, Compression compression, long rowGroupSize, int pageSize,
+                            int dictionaryPageSize) throws IOException {
         return new WriterBuilder(file, this)
                 .withConf(new PlainParquetConfiguration())
-                .withCodecFactory(Codecs.INSTANCE)
+                .withCodecFactory(new Codecs())
                 .withCompressionCodec(Codecs.codecName(compression))
                 .withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
                 .withRowGroupSize(rowGroupSize)
                 .withPageSize(pageSize)
-                .withDictionaryPageSize(pageSize)
+                .withDictionaryPageSize(dictionaryPageSize)
                 .withMaxPaddingSize(0)
                 .withValidation(false)
                 .build();

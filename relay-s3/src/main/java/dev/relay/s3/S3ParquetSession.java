@@ -202,7 +202,8 @@ final class S3ParquetSession implements SinkSession {
         }
         current = upload;
         rowsInFile = 0;
-        writer = support.open(upload.outputFile(), sink.compression(), sink.rowGroupSize(), sink.pageSize());
+        writer = support.open(upload.outputFile(), sink.compression(), sink.rowGroupSize(), sink.pageSize(),
+                sink.dictionaryPageSize());
     }
 
     private void endFile(boolean last) throws IOException {

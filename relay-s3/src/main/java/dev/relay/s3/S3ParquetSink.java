@@ -88,6 +88,7 @@ public final class S3ParquetSink implements Sink, AutoCloseable {
     private final String metaColumn;
     private final long rowGroupSize;
     private final int pageSize;
+    private final int dictionaryPageSize;
     private final int partSize;
     private final long maxRowsPerObject;
     private final boolean verifyBucket;
@@ -110,6 +111,7 @@ public final class S3ParquetSink implements Sink, AutoCloseable {
         this.metaColumn = b.metaColumn;
         this.rowGroupSize = b.rowGroupSize;
         this.pageSize = b.pageSize;
+        this.dictionaryPageSize = b.dictionaryPageSize;
         this.partSize = b.partSize;
         this.maxRowsPerObject = b.maxRowsPerObject == 0 ? Long.MAX_VALUE : b.maxRowsPerObject;
         this.verifyBucket = b.verifyBucket;
@@ -284,6 +286,10 @@ public final class S3ParquetSink implements Sink, AutoCloseable {
         return pageSize;
     }
 
+    int dictionaryPageSize() {
+        return dictionaryPageSize;
+    }
+
     int partSize() {
         return partSize;
     }
@@ -322,6 +328,7 @@ public final class S3ParquetSink implements Sink, AutoCloseable {
         private String metaColumn;
         private long rowGroupSize = 16L * 1024 * 1024;
         private int pageSize = 1024 * 1024;
+        private int dictionaryPageSize = 32 * 1024;
         private int partSize = 8 * 1024 * 1024;
         private long maxRowsPerObject;
         private boolean verifyBucket = true;
@@ -470,6 +477,23 @@ public final class S3ParquetSink implements Sink, AutoCloseable {
                 throw new IllegalArgumentException("page size must be within 8 KiB..64 MiB but was " + bytes + " bytes");
             }
             this.pageSize = bytes;
+            return this;
+        }
+
+        /**
+         * The size at which a column's dictionary gives up and the column falls back to plain encoding, for the rest
+         * of the row group. Low-cardinality columns (PeMS's volumes, speeds, station ids) stay well below it; a
+         * high-cardinality column falls back early, which is both smaller and what bounds the memory: a dictionary's
+         * hash table takes several times its encoded size, once per column.
+         *
+         * @param bytes 1 KiB..16 MiB, default 32 KiB
+         * @return this builder
+         */
+        public Builder dictionaryPageSize(int bytes) {
+            if (bytes < 1024 || bytes > 16 * 1024 * 1024) {
+                throw new IllegalArgumentException("dictionary page size must be within 1 KiB..16 MiB but was " + bytes + " bytes");
+            }
+            this.dictionaryPageSize = bytes;
             return this;
         }
 

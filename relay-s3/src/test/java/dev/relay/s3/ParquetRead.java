@@ -181,6 +181,21 @@ final class ParquetRead {
         }
     }
 
+    /**
+     * @param file a Parquet file
+     * @param column an integer column
+     * @return the sum of the column over the file
+     */
+    static synchronized long sum(Path file, String column) {
+        try (Statement s = duck().createStatement();
+             ResultSet rs = s.executeQuery("SELECT sum(\"" + column + "\") FROM read_parquet(" + literal(file) + ")")) {
+            rs.next();
+            return rs.getLong(1);
+        } catch (SQLException e) {
+            throw new AssertionError("DuckDB could not read " + file + ": " + e.getMessage(), e);
+        }
+    }
+
     private static String literal(Path file) {
         return "'" + file.toAbsolutePath().toString().replace("'", "''") + "'";
     }

@@ -170,7 +170,7 @@ class ParquetRoundTripPropertyTest {
                 Map.of(), null, null);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try (ParquetWriter<Row> w = new RowWriteSupport(mapping, Map.of("relay.task.id", "test"))
-                .open(memory(out), s.compression(), rowGroupSize, 8 * 1024)) {
+                .open(memory(out), s.compression(), rowGroupSize, 8 * 1024, 4 * 1024)) {
             for (Row r : rows) {
                 w.write(r);
             }
