@@ -182,6 +182,35 @@ final class ParquetRead {
     }
 
     /**
+     * @param bytes a whole Parquet file
+     * @param selectList aggregates over its rows, in DuckDB's SQL
+     * @return the one result row
+     */
+    static synchronized Object[] aggregate(byte[] bytes, String selectList) {
+        try {
+            Path f = Files.createTempFile("relay-s3-agg-", ".parquet");
+            try {
+                Files.write(f, bytes);
+                try (Statement s = duck().createStatement();
+                     ResultSet rs = s.executeQuery("SELECT " + selectList + " FROM read_parquet(" + literal(f) + ")")) {
+                    rs.next();
+                    Object[] row = new Object[rs.getMetaData().getColumnCount()];
+                    for (int i = 0; i < row.length; i++) {
+                        row[i] = rs.getObject(i + 1);
+                    }
+                    return row;
+                }
+            } finally {
+                Files.deleteIfExists(f);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (SQLException e) {
+            throw new AssertionError("DuckDB could not aggregate: " + e.getMessage(), e);
+        }
+    }
+
+    /**
      * @param file a Parquet file
      * @param column an integer column
      * @return the sum of the column over the file
