@@ -18,14 +18,14 @@ import org.junit.jupiter.api.Test;
  * hindsight (actual remaining times and true-ups, true largest costs, smallest estimates). The seed of a failing
  * scenario is in the message.
  *
- * <p>{@code -Drelay.bound.examples=N} runs N scenarios instead of the default 300 (the search of the closing note used
+ * <p>{@code -Drelay.bound.examples=N} runs N scenarios instead of the default 200 (the search of the closing note used
  * 200,000: {@code mvn -pl relay-core -am test -Dtest=StartBoundPropertiesTest -Drelay.bound.examples=200000
  * -Dsurefire.failIfNoSpecifiedTests=false}). {@code -Drelay.bound.replay=SEED} replays one scenario and prints every
  * start, completion and bound that set a deadline.
  */
 class StartBoundPropertiesTest {
 
-    private static final int EXAMPLES = Integer.getInteger("relay.bound.examples", 300);
+    private static final int EXAMPLES = Integer.getInteger("relay.bound.examples", 200);
 
     private static double worstRatio;
     private static String worstCase = "none";

@@ -48,6 +48,7 @@ class StartBoundSimulationTest {
         final List<String> violations = new ArrayList<>();
         final List<Runnable> onStart = new ArrayList<>();
         Task lastStarted;
+        long completed;
         java.io.PrintStream trace;
         long measured;
         double worstRatio;
@@ -65,6 +66,11 @@ class StartBoundSimulationTest {
             deadline.merge(task.id(), d, (a, b) -> a.isBefore(b) ? a : b);
             headAt.putIfAbsent(task.id(), at);
             headBound.putIfAbsent(task.id(), bound);
+        }
+
+        @Override
+        public void completed(Task task, Instant at, Duration service, long rows) {
+            completed++;
         }
 
         @Override
@@ -170,7 +176,7 @@ class StartBoundSimulationTest {
                 sim.at(sim.now(), () -> queue.offer(v));
             }
         });
-        sim.runUntil(START.plus(Duration.ofDays(2)));
+        sim.runUntil(() -> checker.completed == durations.size(), START.plus(Duration.ofDays(2)));
         if (!checker.violations.isEmpty()) {
             throw new AssertionError(desc + ": " + checker.violations.subList(0, Math.min(5, checker.violations.size())));
         }
