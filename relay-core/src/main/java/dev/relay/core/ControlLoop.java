@@ -54,6 +54,9 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
     private final RelayListener listener;
     /** Whether the listener wants {@link RelayListener#reachedHead} (computing the bound costs O(lanes)). */
     private final boolean headListener;
+    /** Whether the listener wants starts and completions (their arguments cost allocations per task). */
+    private final boolean startedListener;
+    private final boolean completedListener;
     private final AttemptPolicy policy;
     private final FairScheduler<TaskRun> scheduler;
     private final TaskRun.Context runContext;
@@ -95,24 +98,26 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
         this.workers = config.workers;
         this.control = config.control;
         this.listener = config.listener;
-        this.headListener = overrides(config.listener);
+        this.headListener = overrides(config.listener, "reachedHead", Task.class, Instant.class, long.class);
+        this.startedListener = overrides(config.listener, "started", Task.class, Instant.class, Duration.class, int.class);
+        this.completedListener = overrides(config.listener, "completed", Task.class, Instant.class, Duration.class, long.class);
         this.policy = config.attemptPolicy;
         this.scheduler = FairScheduler.builder().permits(config.permits).quantum(config.quantum).clock(clock).build();
         this.runContext = new TaskRun.Context(config.puller, config.ledger, control, this::finishTurn);
         this.stats = new EngineStats(config.permits);
         this.turn = new Turn(clock);
         RelayMetrics metrics = new RelayMetrics(config.meterRegistry, stats, queue, clock);
-        this.lanes = new Lanes(scheduler, queue, metrics, stats, turn);
+        this.lanes = new Lanes(scheduler, queue, metrics, stats, turn, runContext);
         this.unserved = new UnservedLanes(queue);
         for (RelayConfig.LaneConfig l : config.lanes) {
             lanes.add(l.spec(), l.sink());
         }
     }
 
-    private static boolean overrides(RelayListener l) {
+    /** @return whether the listener overrides a method of {@link RelayListener} (else calling it is a no-op) */
+    private static boolean overrides(RelayListener l, String method, Class<?>... parameters) {
         try {
-            return l.getClass().getMethod("reachedHead", Task.class, Instant.class, long.class).getDeclaringClass()
-                    != RelayListener.class;
+            return l.getClass().getMethod(method, parameters).getDeclaringClass() != RelayListener.class;
         } catch (NoSuchMethodException e) {
             return true;
         }
@@ -299,7 +304,7 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
             }
             return;
         }
-        TaskRun run = new TaskRun(lease, lane, runContext);
+        TaskRun run = new TaskRun(lease, lane);
         if (!lanes.claim(run)) {
             return; // parked behind the active delivery of the same task id and sink
         }
@@ -344,7 +349,9 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
         lane.stats.recordStart(waited);
         int inUse = scheduler.permitsInUse();
         maxInUse = Math.max(maxInUse, inUse);
-        listener.started(run.task, turn.at(), Duration.ofNanos(waited), inUse);
+        if (startedListener) {
+            listener.started(run.task, turn.at(), Duration.ofNanos(waited), inUse);
+        }
         TaskRun from = continuationFrom;
         continuationFrom = null;
         if (from != null && from.handOff(run)) {
@@ -395,10 +402,13 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
         run.stage = TaskRun.Stage.ENDED;
         switch (v.action()) {
             case COMPLETE -> {
-                LaneStats.add(Leases.end(run.lease, Leases.Ending.COMPLETE, null, null) ? s.completed : s.leasesLost, 1);
+                // the worker completed the lease already (TaskRun.attempt)
+                LaneStats.add(run.leaseLost ? s.leasesLost : s.completed, 1);
                 LaneStats.add(s.rows, run.rows);
                 lane.consecutiveFailures = 0;
-                listener.completed(task, turn.at(), Duration.ofNanos(serviceNanos), run.rows);
+                if (completedListener) {
+                    listener.completed(task, turn.at(), Duration.ofNanos(serviceNanos), run.rows);
+                }
                 lanes.completed(run);
             }
             case RETRY -> {
@@ -528,7 +538,13 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
             inFlight.remove(r);
             turn.touch(r.lane);
             scheduler.complete(r.lane.slane, r.ticket, 0);
-            lanes.giveBack(r);
+            if (r.claimEnding(TaskRun.BY_CONTROL)) {
+                lanes.giveBack(r);
+            } else { // the attempt succeeded and its worker completes the lease
+                r.stage = TaskRun.Stage.ENDED;
+                LaneStats.add(r.lane.stats.completed, 1);
+                lanes.completed(r);
+            }
             lanes.settle(r.lane);
         }
         stopIfIdle();

@@ -41,8 +41,8 @@ import org.slf4j.LoggerFactory;
  *       (with the default executor, on whichever thread submits a turn while none runs: a control turn is a role,
  *       not a thread).
  *   <li>A task run ({@code TaskRun}) is the only code on worker threads: sink session, source cursor, commit,
- *       ledger; it leaves its outcome for its finish turn and, if that turn hands it the next task, runs it on
- *       the same permit.
+ *       ledger, and the completion of the lease of an attempt that succeeded; it leaves its outcome for its finish
+ *       turn and, if that turn hands it the next task, runs it on the same permit.
  *   <li>The attempt policy ({@code AttemptPolicy}) decides, as a pure function, what an outcome means for the
  *       lease: complete, retry after a delay, release, dead-letter, and when a failing lane is suspended.
  *   <li>Each lane's run state has one owner ({@code LaneRun}); other threads read lanes only through their
@@ -52,12 +52,14 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Invariants</h2>
  * <ol>
- *   <li><b>Every lease taken is ended exactly once</b>, by a control turn, in exactly one of these places: at
- *       intake, dead-lettered without running (a task of another lane, or beyond its attempts); released when its
- *       lane stops starting work (pause, suspension, removal) or the relay stops; ended with the delivery it was
+ *   <li><b>Every lease taken is ended exactly once</b>, in exactly one of these places: at intake, dead-lettered
+ *       without running (a task of another lane, or beyond its attempts); released when its lane stops starting
+ *       work (pause, suspension, removal, a permit limit of 0) or the relay stops; ended with the delivery it was
  *       parked behind (completed with it if it completed, else released); released if the worker executor refuses
- *       it; ended as the attempt policy says when its attempt finishes; released when abandoned at the shutdown
- *       timeout. A lease the backend already took back ({@link dev.relay.api.LeaseLostException}) counts as ended.
+ *       it; completed by the worker whose attempt succeeded; ended as the attempt policy says in the finish turn of
+ *       an attempt that failed; released when abandoned at the shutdown timeout (unless its worker already
+ *       claimed it for completion: one compare-and-set decides). All but the worker's completion happen in control
+ *       turns. A lease the backend already took back ({@link dev.relay.api.LeaseLostException}) counts as ended.
  *   <li><b>Permits in use equal tasks in flight</b>: a permit is taken when a run is dispatched and given back
  *       when its finish turn runs or it is abandoned, so the scheduler's permits in use always equal the runs in
  *       flight, never more than {@code P} (nor, once the runs started before a lowering ended, the
