@@ -72,9 +72,8 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
     private final CompletableFuture<Boolean> stopped = new CompletableFuture<>();
     /** The run whose finish turn is dispatching: the first start goes to its worker if it is still there. */
     private TaskRun continuationFrom;
-    /** A start the worker executor refused, handled after the scheduler returns. */
-    private TaskRun refused;
-    private RuntimeException refusal;
+    private final Orphans orphans = new Orphans();
+    private final Runnable executeOrphans = this::executeOrphans;
     private LaneRun lastStartLane;
     private long rateWakeMillis = Long.MAX_VALUE;
 
@@ -103,7 +102,7 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
         this.completedListener = overrides(config.listener, "completed", Task.class, Instant.class, Duration.class, long.class);
         this.policy = config.attemptPolicy;
         this.scheduler = FairScheduler.builder().permits(config.permits).quantum(config.quantum).clock(clock).build();
-        this.runContext = new TaskRun.Context(config.puller, config.ledger, control, this::finishTurn);
+        this.runContext = new TaskRun.Context(config.puller, config.ledger, control, this::finishTurn, orphans);
         this.stats = new EngineStats(config.permits);
         this.turn = new Turn(clock);
         RelayMetrics metrics = new RelayMetrics(config.meterRegistry, stats, queue, clock);
@@ -317,10 +316,6 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
     private void dispatch(TaskRun from) {
         continuationFrom = from;
         while (!stopping && scheduler.next(this)) {
-            if (refused != null) {
-                handleRefused();
-                break;
-            }
             TaskRun head = headListener ? lastStartLane.slane.peek() : null;
             if (head != null) {
                 reachedHead(lastStartLane, head);
@@ -357,21 +352,37 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
         if (from != null && from.handOff(run)) {
             return; // the worker that freed the permit runs it next
         }
-        try {
-            workers.execute(run);
-        } catch (RuntimeException e) {
-            refused = run;
-            refusal = e;
+        if (orphans.push(run)) {
+            control.afterTurn(executeOrphans);
         }
     }
 
-    private void handleRefused() {
-        TaskRun run = refused;
-        refused = null;
+    /** Hands the orphaned starts to the worker executor; runs after the turn (see {@link Orphans}). */
+    private void executeOrphans() {
+        TaskRun run;
+        while ((run = orphans.pop()) != null) {
+            try {
+                workers.execute(run);
+            } catch (RuntimeException e) {
+                TaskRun r = run;
+                control.execute(() -> inTurn(() -> handleRefused(r, e)));
+            }
+        }
+    }
+
+    private void handleRefused(TaskRun run, RuntimeException refusal) {
+        if (run.stage != TaskRun.Stage.RUNNING) {
+            return; // abandoned at shutdown meanwhile
+        }
         LOG.error("the worker executor refused task {}; it is given back and polled again later", run.task.id(), refusal);
         inFlight.remove(run);
+        turn.touch(run.lane);
         scheduler.complete(run.lane.slane, run.ticket, 0);
         lanes.giveBack(run);
+        lanes.settle(run.lane);
+        if (stopping) {
+            stopIfIdle();
+        }
     }
 
     private void reachedHead(LaneRun lane, TaskRun head) {

@@ -177,12 +177,11 @@ final class LaneRun {
     /** Copies the lane's state to its statistics for other threads. */
     void publish() {
         LaneStats s = stats;
-        s.state = state;
-        s.buffered = slane.ready();
-        s.inFlight = slane.inFlight();
+        if (s.state != state) {
+            s.state = state;
+        }
         TaskRun head = slane.peek();
-        s.oldestReadyNanos = head == null ? Long.MIN_VALUE : head.readyNanos;
-        s.deficit = slane.deficit();
+        s.publishFlow(slane.ready(), slane.inFlight(), head == null ? Long.MIN_VALUE : head.readyNanos, slane.deficit());
         dirty = false;
     }
 

@@ -41,8 +41,10 @@ import org.slf4j.LoggerFactory;
  * just finished, and only if the worker has already left does it use the worker executor. One atomic swap on each
  * side decides, so a task is never both handed off and executed, nor lost: with the default
  * {@link SerialControlExecutor} the finish turn usually runs on the finishing worker itself, which then goes
- * straight on to the next task with no executor hand-off and no thread wake-up; with an executor that runs the turn
- * elsewhere (a control thread, the simulation) the worker has left and the task goes to the executor.
+ * straight on to the next task with no executor hand-off and no thread wake-up. When another thread was running a
+ * turn and ran this one too, the task goes onto the {@link Orphans} stack: a worker about to leave takes it, and
+ * what is left goes to the worker executor after the turn, outside the serial section. With an executor that runs
+ * turns elsewhere (a control thread, the simulation) the worker has left and the task goes to the executor.
  *
  * <h2>Withdrawal</h2>
  * The control turn may {@link #withdraw()} a running attempt (shutdown timeout, cancellation from outside): the
@@ -61,7 +63,8 @@ final class TaskRun implements Runnable, Supplier<RowSchema> {
     private static final Logger LOG = LoggerFactory.getLogger(TaskRun.class);
 
     /** What an attempt needs besides its task: the same for every run of a relay. */
-    record Context(Puller puller, CompletionLedger ledger, ControlExecutor control, Consumer<TaskRun> finisher) {
+    record Context(Puller puller, CompletionLedger ledger, ControlExecutor control, Consumer<TaskRun> finisher,
+            Orphans orphans) {
     }
 
     /** Where a run stands; written and read by the control turn only. */
@@ -110,6 +113,8 @@ final class TaskRun implements Runnable, Supplier<RowSchema> {
     TaskRun prevInFlight;
     TaskRun nextInFlight;
     TaskRun parked;
+    /** The next run on the {@link Orphans} stack (written before the push that publishes it). */
+    TaskRun nextOrphan;
 
     // ---- worker, then read by the finish turn ----
     /** Rows pulled (all of them written and committed if {@link #error} is null). */
@@ -159,6 +164,9 @@ final class TaskRun implements Runnable, Supplier<RowSchema> {
         SinkSession session = null;
         Sink sink = lane.sink;
         try {
+            if (withdrawn) {
+                throw new RelayException("task " + task.id() + " was withdrawn before it started", true);
+            }
             session = sink.openBeforePull(task, this);
             RowCursor c = cursor;
             if (c == null) {
@@ -236,7 +244,10 @@ final class TaskRun implements Runnable, Supplier<RowSchema> {
             LOG.debug("task {} ended after shutdown; its lease was already ended", task.id());
         }
         Object next = HANDOFF.getAndSet(this, CLOSED);
-        return next == null ? null : (TaskRun) next;
+        if (next != null) {
+            return (TaskRun) next;
+        }
+        return lane.context.orphans().pop(); // a start whose own worker had left: run it rather than leave
     }
 
     /**
