@@ -1,14 +1,10 @@
 package dev.relay.core;
 
-import dev.relay.api.LaneSpec;
 import dev.relay.api.Lease;
-import dev.relay.api.Sink;
 import dev.relay.api.Task;
 import dev.relay.api.TaskQueue;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -51,12 +47,7 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
     private final Clock clock;
     private final Executor workers;
     private final ControlExecutor control;
-    private final RelayListener listener;
-    /** Whether the listener wants {@link RelayListener#reachedHead} (computing the bound costs O(lanes)). */
-    private final boolean headListener;
-    /** Whether the listener wants starts and completions (their arguments cost allocations per task). */
-    private final boolean startedListener;
-    private final boolean completedListener;
+    private final Notifier notify;
     private final AttemptPolicy policy;
     private final FairScheduler<TaskRun> scheduler;
     private final TaskRun.Context runContext;
@@ -96,29 +87,17 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
         this.clock = config.clock;
         this.workers = config.workers;
         this.control = config.control;
-        this.listener = config.listener;
-        this.headListener = overrides(config.listener, "reachedHead", Task.class, Instant.class, long.class);
-        this.startedListener = overrides(config.listener, "started", Task.class, Instant.class, Duration.class, int.class);
-        this.completedListener = overrides(config.listener, "completed", Task.class, Instant.class, Duration.class, long.class);
         this.policy = config.attemptPolicy;
         this.scheduler = FairScheduler.builder().permits(config.permits).quantum(config.quantum).clock(clock).build();
         this.runContext = new TaskRun.Context(config.puller, config.ledger, control, this::finishTurn, orphans);
         this.stats = new EngineStats(config.permits);
         this.turn = new Turn(clock);
+        this.notify = new Notifier(config.listener, turn);
         RelayMetrics metrics = new RelayMetrics(config.meterRegistry, stats, queue, clock);
         this.lanes = new Lanes(scheduler, queue, metrics, stats, turn, runContext);
         this.unserved = new UnservedLanes(queue);
         for (RelayConfig.LaneConfig l : config.lanes) {
             lanes.add(l.spec(), l.sink());
-        }
-    }
-
-    /** @return whether the listener overrides a method of {@link RelayListener} (else calling it is a no-op) */
-    private static boolean overrides(RelayListener l, String method, Class<?>... parameters) {
-        try {
-            return l.getClass().getMethod(method, parameters).getDeclaringClass() != RelayListener.class;
-        } catch (NoSuchMethodException e) {
-            return true;
         }
     }
 
@@ -299,7 +278,7 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
         if (why != null) {
             if (Leases.end(lease, Leases.Ending.DEAD_LETTER, why, null)) {
                 LaneStats.add(lane.stats.deadLettered, 1);
-                listener.deadLettered(t, turn.at(), why);
+                notify.deadLettered(t, why);
             }
             return;
         }
@@ -308,7 +287,7 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
             return; // parked behind the active delivery of the same task id and sink
         }
         turn.touch(lane);
-        if (lane.enqueue(run) && headListener) {
+        if (lane.enqueue(run) && notify.wantsHeads()) {
             reachedHead(lane, run);
         }
     }
@@ -316,7 +295,7 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
     private void dispatch(TaskRun from) {
         continuationFrom = from;
         while (!stopping && scheduler.next(this)) {
-            TaskRun head = headListener ? lastStartLane.slane.peek() : null;
+            TaskRun head = notify.wantsHeads() ? lastStartLane.slane.peek() : null;
             if (head != null) {
                 reachedHead(lastStartLane, head);
             }
@@ -344,9 +323,7 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
         lane.stats.recordStart(waited);
         int inUse = scheduler.permitsInUse();
         maxInUse = Math.max(maxInUse, inUse);
-        if (startedListener) {
-            listener.started(run.task, turn.at(), Duration.ofNanos(waited), inUse);
-        }
+        notify.started(run.task, waited, inUse);
         TaskRun from = continuationFrom;
         continuationFrom = null;
         if (from != null && from.handOff(run)) {
@@ -359,15 +336,7 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
 
     /** Hands the orphaned starts to the worker executor; runs after the turn (see {@link Orphans}). */
     private void executeOrphans() {
-        TaskRun run;
-        while ((run = orphans.pop()) != null) {
-            try {
-                workers.execute(run);
-            } catch (RuntimeException e) {
-                TaskRun r = run;
-                control.execute(() -> inTurn(() -> handleRefused(r, e)));
-            }
-        }
+        orphans.executeAll(workers, (run, e) -> control.execute(() -> inTurn(() -> handleRefused(run, e))));
     }
 
     private void handleRefused(TaskRun run, RuntimeException refusal) {
@@ -390,18 +359,12 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
         long bound = lane.headBound(running);
         lane.stats.headBound = bound;
         lane.stats.headEstimate = lane.headEstimate(running);
-        listener.reachedHead(head.task, turn.at(), bound);
+        notify.reachedHead(head.task, bound);
     }
 
     /** @return the tasks holding permits, with the cost each has accrued by now, for the start bounds */
     private List<FairScheduler.Running<TaskRun>> running() {
-        long now = turn.now();
-        List<FairScheduler.Running<TaskRun>> out = new ArrayList<>(inFlight.size());
-        for (TaskRun r : inFlight.list()) {
-            long elapsed = config.costMeasure == CostMeasure.SOURCE_TIME ? Math.max(0, now - r.startNanos) : 0;
-            out.add(FairScheduler.Running.of(r.lane.slane, r.ticket, elapsed));
-        }
-        return out;
+        return inFlight.running(turn.now(), config.costMeasure == CostMeasure.SOURCE_TIME);
     }
 
     // ================================================================== the end of an attempt
@@ -417,9 +380,7 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
                 LaneStats.add(run.leaseLost ? s.leasesLost : s.completed, 1);
                 LaneStats.add(s.rows, run.rows);
                 lane.consecutiveFailures = 0;
-                if (completedListener) {
-                    listener.completed(task, turn.at(), Duration.ofNanos(serviceNanos), run.rows);
-                }
+                notify.completed(task, serviceNanos, run.rows);
                 lanes.completed(run);
             }
             case RETRY -> {
@@ -427,7 +388,7 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
                         task.attempt(), v.delay(), v.reason());
                 if (Leases.end(run.lease, Leases.Ending.RETRY, v.reason(), v.delay())) {
                     LaneStats.add(s.retried, 1);
-                    listener.retried(task, turn.at(), v.delay(), run.error);
+                    notify.retried(task, v.delay(), run.error);
                     control.schedule(v.delay(), wakeTurn);
                 }
                 lanes.ended(run);
@@ -440,7 +401,7 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
                 LOG.error("task {} of lane '{}' dead-lettered: {}", task.id(), lane.name, v.reason());
                 if (Leases.end(run.lease, Leases.Ending.DEAD_LETTER, v.reason(), null)) {
                     LaneStats.add(s.deadLettered, 1);
-                    listener.deadLettered(task, turn.at(), v.reason());
+                    notify.deadLettered(task, v.reason());
                 }
                 lanes.ended(run);
             }
@@ -471,29 +432,9 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
 
     // ================================================================== admin (in turns)
 
-    void addLane(LaneSpec spec, Sink sink) {
-        lanes.add(spec, sink);
-        lanes.subscribe();
-    }
-
-    void updateLane(LaneSpec spec) {
-        lanes.update(spec);
-    }
-
-    void pause(String name) {
-        lanes.pause(name);
-    }
-
-    void resume(String name) {
-        lanes.resume(name);
-    }
-
-    void drain(String name, CompletableFuture<Void> drained) {
-        lanes.drain(name, drained);
-    }
-
-    void removeLane(String name, CompletableFuture<Void> gone) {
-        lanes.remove(name, gone);
+    /** @return the lanes, for admin changes in a turn ({@link #submit}) */
+    Lanes lanes() {
+        return lanes;
     }
 
     /** Sets the permit limit; at 0 the lanes also give back what they buffer and take nothing until it rises. */

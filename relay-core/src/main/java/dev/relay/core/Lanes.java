@@ -92,6 +92,12 @@ final class Lanes {
         publishList();
     }
 
+    /** Adds a lane at run time and tells the queue. */
+    void addNow(LaneSpec spec, Sink sink) {
+        add(spec, sink);
+        subscribe();
+    }
+
     /** Declares the served lanes to the queue. */
     void subscribe() {
         queue.subscribe(served());

@@ -1,6 +1,8 @@
 package dev.relay.core;
 
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BiConsumer;
 
 /**
  * Runs a finish turn dispatched whose permit's worker had already left: a lock-free stack (intrusive through
@@ -20,6 +22,23 @@ final class Orphans {
             run.nextOrphan = h;
             if (head.compareAndSet(h, run)) {
                 return h == null;
+            }
+        }
+    }
+
+    /**
+     * Hands every run on the stack to the worker executor.
+     *
+     * @param workers the worker executor
+     * @param refused told of each run the executor refused, and why
+     */
+    void executeAll(Executor workers, BiConsumer<TaskRun, RuntimeException> refused) {
+        TaskRun run;
+        while ((run = pop()) != null) {
+            try {
+                workers.execute(run);
+            } catch (RuntimeException e) {
+                refused.accept(run, e);
             }
         }
     }
