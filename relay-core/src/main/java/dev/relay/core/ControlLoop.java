@@ -304,7 +304,7 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
         long wake = scheduler.nextRateRefillMillis();
         if (wake != Long.MAX_VALUE && wake < rateWakeMillis) {
             rateWakeMillis = wake;
-            control.schedule(Duration.ofMillis(Math.max(1, wake - clock.millis())), wakeTurn);
+            control.schedule(Duration.ofMillis(Math.max(1, wake - turn.now() / 1_000_000L)), wakeTurn);
         }
     }
 

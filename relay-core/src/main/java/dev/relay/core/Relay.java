@@ -19,6 +19,7 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -172,7 +173,8 @@ public final class Relay implements AutoCloseable {
 
     /**
      * The same shutdown, for callers that drive the control executor themselves (the simulation): begins it in a
-     * control turn and returns a future completed when it ends. The relay's own executors, if any, are closed then.
+     * control turn and returns a future completed when it ends. The executors the relay made, if any, are then shut
+     * down without waiting for their threads to end.
      *
      * @param timeout how long tasks in flight may take to finish
      * @return completed with true if every task in flight finished in time
@@ -181,7 +183,8 @@ public final class Relay implements AutoCloseable {
         Objects.requireNonNull(timeout, "timeout");
         shutdownCalled.set(true);
         return loop.shutdown(timeout).whenComplete((clean, e) -> {
-            closeOwned();
+            // completed in a control turn, perhaps on one of these threads: ask them to stop, do not wait for them
+            config.owned.forEach(ExecutorService::shutdown);
             terminated.complete(null);
         });
     }
@@ -196,12 +199,17 @@ public final class Relay implements AutoCloseable {
         }
     }
 
+    /** Shuts down the executors the relay made, waiting up to 5 s for each (then interrupting). */
     private void closeOwned() {
-        for (AutoCloseable c : config.owned) {
+        for (ExecutorService pool : config.owned) {
+            pool.shutdown();
             try {
-                c.close();
-            } catch (Exception e) {
-                LOG.warn("closing {} failed", c, e);
+                if (!pool.awaitTermination(5, TimeUnit.SECONDS)) {
+                    pool.shutdownNow();
+                }
+            } catch (InterruptedException e) {
+                pool.shutdownNow();
+                Thread.currentThread().interrupt();
             }
         }
     }
