@@ -833,7 +833,7 @@ public final class FairScheduler<T> {
      * @throws IllegalArgumentException if {@code running} does not match the permits in use
      */
     public long startBound(Lane<T> lane, Collection<? extends Running<T>> running) {
-        return StartBound.evaluate(this, Objects.requireNonNull(lane, "lane"), running, true);
+        return StartBound.evaluate(this, Objects.requireNonNull(lane, "lane"), running, StartBound.GUARANTEE);
     }
 
     /**
@@ -848,7 +848,7 @@ public final class FairScheduler<T> {
      * @throws IllegalArgumentException if {@code running} does not match the permits in use
      */
     public long startEstimate(Lane<T> lane, Collection<? extends Running<T>> running) {
-        return StartBound.evaluate(this, Objects.requireNonNull(lane, "lane"), running, false);
+        return StartBound.evaluate(this, Objects.requireNonNull(lane, "lane"), running, StartBound.ESTIMATE);
     }
 
     // the ring's state, read by StartBound
