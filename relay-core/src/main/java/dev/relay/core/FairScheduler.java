@@ -177,10 +177,15 @@ import java.util.Objects;
  * path: {@link #startBound} and {@link #startEstimate} take O(lanes + tasks in flight · log) and allocate, and the
  * engine calls them for snapshots and head reports only.
  *
+ * <p>Size: this file is well above the package's ~500 lines because it is one data structure — the ring, the
+ * dedicated list, the permit counts and each lane's state change together in every decision, under invariants 1–4 —
+ * and because its comments carry the model, the invariants and the proof of the bound; the evaluation of the bound
+ * lives apart, in {@code StartBound}.
+ *
  * <p>References: M. Shreedhar and G. Varghese, "Efficient Fair Queueing using Deficit Round Robin", SIGCOMM
  * 1995; P. Goyal, H. Vin, H. Cheng, "Start-time Fair Queueing", SIGCOMM 1996.
  *
- * <p><b>This class is not threadsafe.</b> One thread — the engine's control thread — owns a scheduler and all
+ * <p><b>This class is not threadsafe.</b> The engine's control turns — one at a time — own a scheduler and all
  * its lanes; the simulation harness drives it from its single event loop.
  *
  * @param <T> the item type (the engine schedules leases)
@@ -1092,7 +1097,10 @@ public final class FairScheduler<T> {
             return this;
         }
 
-        /** @return the scheduler */
+        /**
+         * @param <T> the item type
+         * @return the scheduler
+         */
         public <T> FairScheduler<T> build() {
             return new FairScheduler<>(this);
         }
