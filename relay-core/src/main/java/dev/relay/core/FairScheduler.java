@@ -140,9 +140,10 @@ import java.util.Objects;
  * form over the task's whole range of run times (at least one visit; the deficit form positive and no larger
  * than the count form; {@code G_j ≥ 0} throughout for a lane with nothing ready) counts as freeing its permit at
  * once ({@code ρ = 0}): each unit it runs longer is charged to lane j and lowers {@code W_j} by one unit, which
- * offsets it in every term (each term grows by at most one unit per unit of {@code ρ}). Lanes without a known maximum may hold {@code U = Σ min(S, maxInFlight_j)} permits
- * at any time; then only {@code n = S − U} permits serve the others, and the {@code U} minus their tasks in
- * flight permits that free first are assumed taken by them. With a free dedicated permit lane i's item starts on
+ * offsets it in every term (each term grows by at most one unit per unit of {@code ρ}). Lanes without a known
+ * maximum may hold {@code U = Σ min(S, maxInFlight_j)} permits at any time; then only {@code n = S − U} permits
+ * serve the others, and the {@code U} minus their tasks in flight permits that free first are assumed taken by
+ * them. With a free dedicated permit lane i's item starts on
  * the next dispatch ({@code T = t}, "within one dispatch"); with all its dedicated permits busy,
  * {@code T − t} is also at most the time its first dedicated task can end. ∎
  *
