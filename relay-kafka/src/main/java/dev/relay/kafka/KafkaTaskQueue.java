@@ -41,60 +41,59 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A {@link TaskQueue} on Kafka: one topic per lane, a classic consumer group with manual commits, exact
- * out-of-order offset tracking, retry and dead-letter topics, and bounded prefetch per lane.
+ * out-of-order offset tracking, retry and dead-letter topics, bounded prefetch per lane, and crash counting
+ * that survives the crash. For share groups (KIP-932) see {@link KafkaShareTaskQueue}; the README says when to
+ * choose which.
  *
  * <h2>How it maps the contract</h2>
  * <ul>
  *   <li>{@link #offer} produces the task ({@link TaskRecordCodec}, key = task id) to the lane's topic with an
- *       idempotent producer and {@code acks=all}, and returns when the broker acknowledged it.
+ *       idempotent producer and {@code acks=all}, and returns when the broker acknowledged it;
+ *       {@link #offerAll} sends a batch and waits once.
  *   <li>One consumer thread (made by the {@linkplain Builder#threadFactory injected factory}) owns the
  *       {@code KafkaConsumer} and fills a bounded buffer per lane; {@link #poll} only takes from that
- *       buffer, so it never blocks. A lane whose buffer holds {@linkplain Builder#prefetchPerLane prefetch}
- *       deliveries has its partitions paused: a lane with a million records of lag costs at most
- *       {@code prefetch} decoded tasks of memory (plus the consumer's own fetch buffer, bounded by
+ *       buffer, so it never blocks. A lane holding {@linkplain Builder#prefetchPerLane prefetch} deliveries has
+ *       its partitions paused: a lane with a million records of lag costs at most {@code prefetch} decoded
+ *       tasks of memory (plus one poll's worth of raw records and the consumer's own fetch buffer, bounded by
  *       {@code fetch.max.bytes}), and the engine's scheduler, not the order of the partitions, decides what
- *       runs next.
- *   <li>Leases complete in any order. Each partition commits its lowest offset not yet completed, so a crash
- *       re-delivers exactly the records that were not completed (and possibly completed ones after the last
- *       {@linkplain Builder#commitInterval commit}: delivery is at least once, and sinks are idempotent on the
- *       task id).
+ *       runs next. When the engine drains a full lane, the consumer thread is woken to refill it at once.
+ *   <li>Leases complete in any order. Each partition commits its lowest offset not yet completed, with the
+ *       completed offsets above it in the commit's metadata, so a restart re-delivers exactly the records that
+ *       were not completed as of the last {@linkplain Builder#commitInterval commit} (delivery is at least
+ *       once, and sinks are idempotent on the task id).
+ *   <li><b>Crashes count.</b> A record is handed out only after a commit that names it <em>armed</em> (it may be
+ *       running) was acknowledged — the consumer thread commits asynchronously as soon as new records wait, so
+ *       this costs no round trip per task. After a crash of the process (kill -9, {@code halt}, a JVM crash),
+ *       its next owner counts an attempt for every record the crashed process may have been running, and runs
+ *       those records alone, one at a time (probation), so that a further crash is charged to the one task that
+ *       caused it. A task that kills its process every time thus reaches its lane's maximum attempts and is
+ *       dead-lettered by the engine, like a task that throws; its neighbours complete. A graceful close or
+ *       rebalance counts nothing. See {@link OffsetTracker} and {@link Probation} for the invariants.
  *   <li>{@link Lease#retry} produces the task with its attempt incremented and a not-before time
- *       ({@value #HEADER_NOT_BEFORE} header) to the lane's retry topic, and only then marks the original done.
- *       The consumer holds retry records in a bounded per-lane delay queue until they are due, so a waiting
- *       retry blocks neither its lane's partition nor the retries behind it that are due.
+ *       ({@value TaskRecordCodec#HEADER_NOT_BEFORE} header) to the lane's retry topic, and only then marks the
+ *       original done. The consumer holds retry records in a bounded per-lane delay queue until they are due,
+ *       so a waiting retry blocks neither its lane's partition nor the retries behind it that are due.
  *   <li>{@link Lease#deadLetter} produces the task to the lane's dead-letter topic with the reason in the
- *       {@value #HEADER_DLT_REASON} header, then marks the original done. A record that does not decode
- *       (malformed bytes, an unknown schema version, a wrong id) goes there the same way, with its original
- *       bytes, and the consumer carries on.
+ *       {@value TaskRecordCodec#HEADER_DLT_REASON} header, then marks the original done. A record that does not
+ *       decode (malformed bytes, an unknown schema version, a wrong id) goes there the same way, with its
+ *       original bytes, and the consumer carries on.
  *   <li>{@link Lease#release} puts the delivery back at the head of its lane's buffer, same attempt.
  *   <li>On a rebalance the revoked partitions stop handing out leases at once; the queue waits up to the
  *       {@linkplain Builder#revocationTimeout revocation timeout} for their open leases to end, commits what
  *       completed, and takes the rest back: ending such a lease throws
  *       {@link dev.relay.api.LeaseLostException}. More instances with the same group id share the partitions.
  *   <li>{@link #backlog} is the lane's lag on this instance's partitions (records not yet fetched) plus the
- *       ready and delayed deliveries buffered; -1 until the consumer has joined the group. A crash is not
- *       counted as an attempt: the record re-delivered carries the attempt it was written with.
+ *       deliveries in memory; -1 until the consumer has joined the group.
  * </ul>
  *
  * <p>Every task must be in a lane this queue {@linkplain #subscribe subscribed} to be handed out. Topic
  * layout: {@link KafkaTopics}; they are created at {@code subscribe} and {@code offer} when
- * {@linkplain Builder#createTopics asked}.
+ * {@linkplain Builder#createTopics asked}, and an offer to a lane without topic fails at once otherwise.
  *
  * <p>This class is threadsafe: {@code offer}, {@code poll}, {@code backlog} and lease endings may be called
  * from any thread. The availability listener is called on the consumer thread and must return quickly.
  */
 public final class KafkaTaskQueue implements TaskQueue {
-
-    /** Retry records: when the retry may be handed out, epoch milliseconds in decimal. */
-    public static final String HEADER_NOT_BEFORE = "relay-not-before";
-    /** Retry records: why the attempt failed. */
-    public static final String HEADER_RETRY_REASON = "relay-retry-reason";
-    /** Dead letters: why the task or record was dead-lettered (UTF-8). */
-    public static final String HEADER_DLT_REASON = "relay-dlt-reason";
-    /** Dead letters: where the record came from, {@code topic-partition@offset}. */
-    public static final String HEADER_DLT_ORIGIN = "relay-dlt-origin";
-    /** Dead letters: when it was dead-lettered, ISO-8601. */
-    public static final String HEADER_DLT_TIME = "relay-dlt-time";
 
     private static final Logger LOG = LoggerFactory.getLogger(KafkaTaskQueue.class);
     private static final AtomicInteger INSTANCES = new AtomicInteger();
@@ -104,6 +103,8 @@ public final class KafkaTaskQueue implements TaskQueue {
     private final Map<String, LaneBuffer> lanes = new ConcurrentHashMap<>();
     private final LaneTopics laneTopics;
     private final ConsumerLoop loop;
+    private final Mailbox mailbox;
+    private final LeaseRegistry registry = new LeaseRegistry();
     private volatile Runnable listener;
     private volatile boolean closed;
 
@@ -118,7 +119,8 @@ public final class KafkaTaskQueue implements TaskQueue {
             producer.close(Duration.ZERO);
             throw e;
         }
-        this.loop = new ConsumerLoop(config, consumer, producer, lanes, () -> listener);
+        this.mailbox = new Mailbox(consumer::wakeup);
+        this.loop = new ConsumerLoop(config, consumer, producer, lanes, registry, mailbox, () -> listener);
         loop.start();
     }
 
@@ -299,7 +301,7 @@ public final class KafkaTaskQueue implements TaskQueue {
         }
         laneTopics.ensure(laneNames);
         for (String lane : laneNames) {
-            lanes.computeIfAbsent(lane, LaneBuffer::new);
+            lanes.computeIfAbsent(lane, l -> new LaneBuffer(l, mailbox::wake));
         }
         loop.subscribe(laneNames);
     }
@@ -313,7 +315,13 @@ public final class KafkaTaskQueue implements TaskQueue {
             return List.of();
         }
         LaneBuffer lb = lanes.get(lane);
-        return lb == null ? List.of() : lb.take(max, d -> new KafkaLease(d, loop));
+        return lb == null ? List.of() : lb.take(max, this::lease);
+    }
+
+    private KafkaLease lease(Delivery d) {
+        KafkaLease l = new KafkaLease(d, e -> mailbox.post(e, e.kind() == KafkaLease.State.RELEASED), config.clock());
+        registry.opened(l);
+        return l;
     }
 
     /**
@@ -433,6 +441,7 @@ public final class KafkaTaskQueue implements TaskQueue {
         private Duration pollInterval = Duration.ofMillis(50);
         private Duration lagRefreshInterval = Duration.ofSeconds(2);
         private Duration adminTimeout = Duration.ofSeconds(30);
+        private Duration probationTimeout = Duration.ofSeconds(10);
         private Clock clock = Clock.systemUTC();
         private ThreadFactory threadFactory;
 
@@ -591,6 +600,18 @@ public final class KafkaTaskQueue implements TaskQueue {
         }
 
         /**
+         * @param timeout how long a task that was being handed out when a relay process crashed runs alone after
+         *        the restart, before the next such task may run beside it; positive, default 10 s. Long enough for
+         *        a task that crashes the process to do so alone (so that the crash is counted for it only), short
+         *        enough that long tasks do not serialize the recovery. See the class comment.
+         * @return this builder
+         */
+        public Builder probationTimeout(Duration timeout) {
+            this.probationTimeout = positive(timeout, "probationTimeout");
+            return this;
+        }
+
+        /**
          * @param clock the clock of retry not-before times; default UTC system clock
          * @return this builder
          */
@@ -646,7 +667,7 @@ public final class KafkaTaskQueue implements TaskQueue {
             QueueConfig config = new QueueConfig(bootstrapServers, Map.copyOf(clientProperties), groupId, cid,
                     topics != null ? topics : KafkaTopics.builder().build(), createTopics, prefetchPerLane,
                     commitInterval, revocationTimeout, offerTimeout, pollInterval, lagRefreshInterval, adminTimeout,
-                    clock, tf);
+                    probationTimeout, clock, tf);
             return new KafkaTaskQueue(config);
         }
     }

@@ -22,6 +22,7 @@ record QueueConfig(
         Duration pollInterval,
         Duration lagRefreshInterval,
         Duration adminTimeout,
+        Duration probationTimeout,
         Clock clock,
         ThreadFactory threadFactory) {
 }

@@ -167,7 +167,7 @@ class KafkaTaskQueueFaultTest {
             dead.clear();
             for (ConsumerRecord<byte[], byte[]> r : EmbeddedKafka.readAll(EmbeddedKafka.bootstrapServers(),
                     topics.deadLetterTopic("config"), Duration.ofSeconds(10))) {
-                Header h = r.headers().lastHeader(KafkaTaskQueue.HEADER_DLT_REASON);
+                Header h = r.headers().lastHeader(TaskRecordCodec.HEADER_DLT_REASON);
                 String k = new String(r.key(), StandardCharsets.UTF_8);
                 assertTrue(dead.put(k, new String(h.value(), StandardCharsets.UTF_8)) == null, "dead-lettered twice: " + k);
             }
