@@ -469,7 +469,7 @@ final class ConsumerLoop implements Runnable, ConsumerRebalanceListener {
     private void finish(Stop how) {
         finishing = true;
         lanes.values().forEach(LaneBuffer::close);
-        int lost = registry.lose(null);
+        int lost = registry.lose(d -> true);
         if (lost > 0) {
             LOG.info("{} open lease(s) lost at {}; their tasks will be delivered again", lost, how);
         }

@@ -102,6 +102,7 @@ public final class KafkaTaskQueue implements TaskQueue {
     private final KafkaProducer<byte[], byte[]> producer;
     private final Map<String, LaneBuffer> lanes = new ConcurrentHashMap<>();
     private final LaneTopics laneTopics;
+    private final TaskProducer tasks;
     private final ConsumerLoop loop;
     private final Mailbox mailbox;
     private final LeaseRegistry registry = new LeaseRegistry();
@@ -112,6 +113,7 @@ public final class KafkaTaskQueue implements TaskQueue {
         this.config = config;
         this.laneTopics = new LaneTopics(config);
         this.producer = new KafkaProducer<>(producerProperties(config));
+        this.tasks = new TaskProducer(producer, config.topics(), laneTopics, config.clock(), config.offerTimeout());
         KafkaConsumer<byte[], byte[]> consumer;
         try {
             consumer = new KafkaConsumer<>(consumerProperties(config));
@@ -179,12 +181,7 @@ public final class KafkaTaskQueue implements TaskQueue {
      */
     @Override
     public void offer(Task task) {
-        Objects.requireNonNull(task, "task");
-        List<Failure> failures = send(List.of(task));
-        if (!failures.isEmpty()) {
-            Failure f = failures.get(0);
-            throw new QueueException("task " + task.id() + " was not accepted: " + f.reason(), f.cause(), f.retryable());
-        }
+        tasks.offer(task, closed);
     }
 
     /**
@@ -200,83 +197,8 @@ public final class KafkaTaskQueue implements TaskQueue {
      *         queue does not create topics; then nothing was sent
      */
     @Override
-    public void offerAll(List<Task> tasks) {
-        Objects.requireNonNull(tasks, "tasks");
-        if (tasks.isEmpty()) {
-            return;
-        }
-        List<Failure> failures = send(tasks);
-        if (failures.isEmpty()) {
-            return;
-        }
-        List<Task> notAccepted = new ArrayList<>(failures.size());
-        boolean retryable = true;
-        for (Failure f : failures) {
-            notAccepted.add(f.task());
-            retryable &= f.retryable();
-        }
-        Failure first = failures.get(0);
-        throw new TasksNotAcceptedException(notAccepted, tasks.size(), new QueueException("task " + first.task().id()
-                + ": " + first.reason(), first.cause(), first.retryable()), retryable);
-    }
-
-    /** A task whose record was not acknowledged. */
-    private record Failure(Task task, String reason, Throwable cause, boolean retryable) {
-    }
-
-    /**
-     * Sends the tasks' records and waits for their acknowledgements.
-     *
-     * @return the failures, in the order of the tasks; empty if every record was acknowledged
-     */
-    private List<Failure> send(List<Task> tasks) {
-        Set<String> batchLanes = new HashSet<>();
-        for (int i = 0; i < tasks.size(); i++) {
-            Task t = Objects.requireNonNull(tasks.get(i), "task " + i + " of the batch");
-            batchLanes.add(KafkaTopics.requireLane(t.lane()));
-        }
-        if (closed) {
-            List<Failure> all = new ArrayList<>(tasks.size());
-            for (Task t : tasks) {
-                all.add(new Failure(t, "the queue is closed", null, false));
-            }
-            return all;
-        }
-        laneTopics.ensure(batchLanes);
-        List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>(tasks.size());
-        for (Task t : tasks) { // encode all first: a task that cannot be encoded fails the batch before any send
-            records.add(new ProducerRecord<>(config.topics().laneTopic(t.lane()), t.id().getBytes(StandardCharsets.UTF_8),
-                    TaskRecordCodec.encode(t)));
-        }
-        List<Future<RecordMetadata>> acks = new ArrayList<>(tasks.size());
-        for (ProducerRecord<byte[], byte[]> r : records) {
-            try {
-                acks.add(producer.send(r));
-            } catch (KafkaException e) {
-                acks.add(CompletableFuture.failedFuture(e));
-            }
-        }
-        List<Failure> failures = new ArrayList<>();
-        long deadline = config.clock().millis() + config.offerTimeout().toMillis();
-        for (int i = 0; i < tasks.size(); i++) {
-            Task t = tasks.get(i);
-            try {
-                acks.get(i).get(Math.max(0, deadline - config.clock().millis()), TimeUnit.MILLISECONDS);
-            } catch (ExecutionException e) {
-                Throwable c = e.getCause();
-                failures.add(new Failure(t, "not accepted by Kafka: " + c.getMessage(), c, c instanceof RetriableException));
-            } catch (TimeoutException e) {
-                failures.add(new Failure(t, "not acknowledged within " + config.offerTimeout()
-                        + "; it may still arrive (offering it again is harmless)", e, true));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                for (int j = i; j < tasks.size(); j++) {
-                    failures.add(new Failure(tasks.get(j), "interrupted while waiting for the acknowledgement", e, true));
-                }
-                break;
-            }
-        }
-        return failures;
+    public void offerAll(List<Task> batch) {
+        tasks.offerAll(batch, closed);
     }
 
     /**
@@ -667,7 +589,7 @@ public final class KafkaTaskQueue implements TaskQueue {
             QueueConfig config = new QueueConfig(bootstrapServers, Map.copyOf(clientProperties), groupId, cid,
                     topics != null ? topics : KafkaTopics.builder().build(), createTopics, prefetchPerLane,
                     commitInterval, revocationTimeout, offerTimeout, pollInterval, lagRefreshInterval, adminTimeout,
-                    probationTimeout, clock, tf);
+                    probationTimeout, clock, tf, Map.of(), 1);
             return new KafkaTaskQueue(config);
         }
     }

@@ -134,6 +134,22 @@ final class LaneBuffer {
     }
 
     /**
+     * Puts a released delivery back at the head, leaving the counts as they are (owner thread).
+     *
+     * @param d the delivery
+     */
+    void putBack(Delivery d) {
+        lock.lock();
+        try {
+            if (!closed) {
+                ready.addFirst(d);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
      * Asks for a wake-up once the engine drained the lane to the low-water mark (owner thread).
      *
      * @param lowWaterMark ready deliveries at or below which the owner wants to refill

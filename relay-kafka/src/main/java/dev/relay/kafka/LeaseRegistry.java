@@ -68,13 +68,23 @@ final class LeaseRegistry {
     /**
      * Takes the partitions' open leases away: ending one then throws LeaseLostException.
      *
-     * @param parts the partitions, or null for all
+     * @param parts the partitions
      * @return how many were still active
      */
     int lose(Collection<TopicPartition> parts) {
+        return lose(d -> parts.contains(d.tp()));
+    }
+
+    /**
+     * Takes the open leases of the deliveries the predicate picks away.
+     *
+     * @param which picks deliveries
+     * @return how many were still active
+     */
+    int lose(java.util.function.Predicate<Delivery> which) {
         int lost = 0;
         for (KafkaLease l : open) {
-            if (parts == null || parts.contains(l.delivery().tp())) {
+            if (which.test(l.delivery())) {
                 if (l.markLost()) {
                     lost++;
                 }

@@ -173,6 +173,11 @@ final class OutcomeProducer {
     }
 
     private RecordHeaders deadLetterHeaders(String reason, TopicPartition tp, long offset) {
+        return deadLetterHeaders(reason, tp, offset, clock);
+    }
+
+    /** @return the headers of a dead letter ({@link TaskRecordCodec}'s wire constants) */
+    static RecordHeaders deadLetterHeaders(String reason, TopicPartition tp, long offset, Clock clock) {
         RecordHeaders h = new RecordHeaders();
         h.add(TaskRecordCodec.HEADER_DLT_REASON, utf8(reason));
         h.add(TaskRecordCodec.HEADER_DLT_ORIGIN, utf8(tp.topic() + "-" + tp.partition() + "@" + offset));

@@ -6,7 +6,8 @@ import java.util.Map;
 import java.util.concurrent.ThreadFactory;
 
 /**
- * The settings of a {@link KafkaTaskQueue}, copied out of its builder. Immutable.
+ * The settings of a {@link KafkaTaskQueue} or {@link KafkaShareTaskQueue}, copied out of its builder (settings a
+ * backend does not use keep their defaults). Immutable.
  */
 record QueueConfig(
         String bootstrapServers,
@@ -24,5 +25,7 @@ record QueueConfig(
         Duration adminTimeout,
         Duration probationTimeout,
         Clock clock,
-        ThreadFactory threadFactory) {
+        ThreadFactory threadFactory,
+        Map<String, String> groupConfigs,
+        int consumersPerLane) {
 }
