@@ -10,6 +10,7 @@ import dev.relay.api.SinkSession;
 import dev.relay.api.Task;
 import dev.relay.api.TaskQueue;
 import dev.relay.core.Relay;
+import dev.relay.kafka.KafkaShareTaskQueue;
 import dev.relay.kafka.KafkaTaskQueue;
 import dev.relay.kafka.KafkaTopics;
 import java.nio.charset.StandardCharsets;
@@ -52,10 +53,15 @@ public final class CrashLoopChild {
         Path done = Path.of(args[4]);
         Path stop = Path.of(args[5]);
         long parent = Long.parseLong(args[6]);
-        if (share) {
-            throw new IllegalArgumentException("share groups: not yet");
-        }
-        TaskQueue queue = KafkaTaskQueue.builder().bootstrapServers(servers).groupId(group).topics(topics(prefix))
+        TaskQueue queue = share
+                // one record acquired at a time: the broker charges a crash to every record the consumer held
+                ? KafkaShareTaskQueue.builder().bootstrapServers(servers).groupId(group).topics(topics(prefix))
+                        .prefetchPerLane(1).consumersPerLane(1)
+                        .groupConfig("share.record.lock.duration.ms", "3000")
+                        .groupConfig("share.session.timeout.ms", "3000")
+                        .groupConfig("share.heartbeat.interval.ms", "300")
+                        .build()
+                : KafkaTaskQueue.builder().bootstrapServers(servers).groupId(group).topics(topics(prefix))
                         .prefetchPerLane(8).commitInterval(Duration.ofMillis(200)).revocationTimeout(Duration.ofSeconds(5))
                         .probationTimeout(Duration.ofSeconds(2))
                         // static membership: a restarted child takes its partitions back at once

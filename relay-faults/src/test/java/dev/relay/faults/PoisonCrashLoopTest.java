@@ -71,6 +71,12 @@ class PoisonCrashLoopTest {
         crashLoop("classic");
     }
 
+    /** The same on the share-group backend: the broker's delivery count survives the crashes. */
+    @Test
+    void shareGroups_taskThatKillsTheProcessEveryTime_isDeadLetteredAfterTheLanesAttempts_othersComplete() throws Exception {
+        crashLoop("share");
+    }
+
     private void crashLoop(String backend) throws Exception {
         String prefix = "crash-" + backend + "-" + UUID.randomUUID().toString().substring(0, 6) + ".";
         String group = prefix + "g";

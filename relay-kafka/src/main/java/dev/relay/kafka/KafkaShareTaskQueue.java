@@ -31,7 +31,6 @@ import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaShareConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.slf4j.Logger;
@@ -245,8 +244,9 @@ public final class KafkaShareTaskQueue implements TaskQueue {
         Properties p = new Properties();
         p.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
         p.put(CommonClientConfigs.CLIENT_ID_CONFIG, config.clientId() + "-" + lane + "-" + index);
-        // a batch is what a consumer holds until it ended: let a fetch gather what arrives within half a second
-        p.put(ConsumerConfig.FETCH_MIN_BYTES_CONFIG, Integer.toString(64 * 1024));
+        // a batch is what a consumer holds until it ended: let a fetch gather up to about a prefetch of task
+        // records (~200 bytes each) for at most half a second
+        p.put(ConsumerConfig.FETCH_MIN_BYTES_CONFIG, Integer.toString(Math.min(64 * 1024, 256 * config.prefetchPerLane())));
         p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, "500");
         p.putAll(config.clientProperties());
         p.put(ConsumerConfig.GROUP_ID_CONFIG, shareGroup(lane));

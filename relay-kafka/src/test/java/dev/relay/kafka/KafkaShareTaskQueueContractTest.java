@@ -33,6 +33,7 @@ class KafkaShareTaskQueueContractTest extends TaskQueueContractTest {
                 .prefetchPerLane(256) // a share consumer holding records acquires nothing more: big batches
                 .consumersPerLane(8)
                 .groupConfig("share.heartbeat.interval.ms", "200")
+                .groupConfig("share.assignment.interval.ms", "100")
                 .groupConfig("share.session.timeout.ms", "3000")
                 .groupConfig("share.record.lock.duration.ms", "10000")
                 .build();
