@@ -100,6 +100,7 @@ final class ConsumerLoop implements Runnable, ConsumerRebalanceListener {
     private final Intake intake;
     private final OffsetCommitter committer;
     private final LagMeter lags;
+    private final LaneCensus census;
     private final CountDownLatch finished = new CountDownLatch(1);
     private final Thread thread;
     private volatile Stop stop;
@@ -126,6 +127,7 @@ final class ConsumerLoop implements Runnable, ConsumerRebalanceListener {
         this.probation = new Probation(config, lanes, registry, partitions);
         this.intake = new Intake(config, consumer, partitions, lanes, outcomes, probation);
         this.lags = new LagMeter(consumer, partitions, clock, config.lagRefreshInterval());
+        this.census = new LaneCensus(consumer, topics, clock, config.lagRefreshInterval());
         this.committer = new OffsetCommitter(config, consumer, partitions, registry, intake, probation::gated, this::publish);
         this.thread = config.threadFactory().newThread(this);
         if (thread == null) {
@@ -232,7 +234,13 @@ final class ConsumerLoop implements Runnable, ConsumerRebalanceListener {
         intake.take(records);
         committer.maybeCommit(); // arm what was just fetched at once
         lags.update();
+        census.refresh(subscribed);
         publish();
+    }
+
+    /** @return unserved lane → records waiting for the group, or null before the first census (any thread) */
+    Map<String, Long> unservedLanes() {
+        return census.unserved();
     }
 
     private long pollTimeout() {

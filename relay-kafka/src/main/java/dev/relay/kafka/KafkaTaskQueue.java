@@ -11,6 +11,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -241,12 +242,46 @@ public final class KafkaTaskQueue implements TaskQueue {
      * {@inheritDoc}
      *
      * <p>Counts the partitions assigned to this instance: with several instances in the group, each reports
-     * its share. -1 for a lane not subscribed, or before the consumer joined the group.
+     * its share; -1 before the consumer joined the group. For a lane not subscribed: the records of its topics the
+     * group has not consumed, as of the last check (every five lag refresh intervals), or -1 if unknown.
      */
     @Override
     public long backlog(String lane) {
         LaneBuffer lb = lanes.get(lane);
-        return lb == null ? -1 : lb.backlog();
+        if (lb != null) {
+            return lb.backlog();
+        }
+        Map<String, Long> unserved = loop.unservedLanes();
+        Long n = unserved == null ? null : unserved.get(lane);
+        return n == null ? -1 : n;
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>The subscribed lanes whose backlog is not zero, and the lanes with topics under the prefix that this queue
+     * does not serve whose records the group has not consumed (checked every five lag refresh intervals by the consumer
+     * thread). Empty
+     * until that first check.
+     */
+    @Override
+    public Optional<Set<String>> lanesWithTasks() {
+        Map<String, Long> unserved = loop.unservedLanes();
+        if (unserved == null) {
+            return Optional.empty();
+        }
+        Set<String> out = new java.util.TreeSet<>();
+        unserved.forEach((lane, n) -> {
+            if (n > 0) {
+                out.add(lane);
+            }
+        });
+        lanes.forEach((lane, lb) -> {
+            if (lb.backlog() != 0 || lb.buffered() > 0) {
+                out.add(lane);
+            }
+        });
+        return Optional.of(out);
     }
 
     /**

@@ -18,7 +18,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Which lanes the queue's topics hold tasks for, also lanes this consumer does not serve (a task offered to a lane no
- * relay serves would otherwise wait unseen): every {@value #INTERVAL_MILLIS} ms the consumer thread lists the topics
+ * relay serves would otherwise wait unseen): every five lag refresh intervals (10 s by default) the consumer thread
+ * lists the topics
  * under the prefix and, for the lanes it does not serve, compares their lane and retry topics' end offsets with the
  * group's committed offsets. Served lanes report through their buffers.
  *
@@ -28,17 +29,16 @@ final class LaneCensus {
 
     private static final Logger LOG = LoggerFactory.getLogger(LaneCensus.class);
 
-    /** How often the census runs. */
-    static final long INTERVAL_MILLIS = 10_000;
-
     private final Consumer<byte[], byte[]> consumer;
     private final KafkaTopics topics;
     private final Clock clock;
+    private final long interval;
     private long last = Long.MIN_VALUE;
     /** Unserved lane → records not consumed by the group; null until the first census. */
     private volatile Map<String, Long> unserved;
 
-    LaneCensus(Consumer<byte[], byte[]> consumer, KafkaTopics topics, Clock clock) {
+    LaneCensus(Consumer<byte[], byte[]> consumer, KafkaTopics topics, Clock clock, Duration lagRefreshInterval) {
+        this.interval = lagRefreshInterval.toMillis() * 5;
         this.consumer = consumer;
         this.topics = topics;
         this.clock = clock;
@@ -47,7 +47,7 @@ final class LaneCensus {
     /** Runs the census if due (consumer thread). */
     void refresh(Set<String> served) {
         long now = clock.millis();
-        if (last != Long.MIN_VALUE && now - last < INTERVAL_MILLIS) {
+        if (last != Long.MIN_VALUE && now - last < interval) {
             return;
         }
         last = now;
