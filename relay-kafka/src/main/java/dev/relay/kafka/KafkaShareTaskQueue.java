@@ -357,11 +357,11 @@ public final class KafkaShareTaskQueue implements TaskQueue {
     public boolean flush(Duration timeout) {
         List<CompletableFuture<Boolean>> all = new ArrayList<>();
         lanes.values().forEach(rt -> rt.loops.forEach(loop -> all.add(loop.flush())));
-        long deadline = System.nanoTime() + timeout.toNanos();
+        long deadline = config.clock().millis() + timeout.toMillis();
         boolean ok = true;
         for (CompletableFuture<Boolean> f : all) {
             try {
-                ok &= f.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                ok &= f.get(Math.max(1, deadline - config.clock().millis()), TimeUnit.MILLISECONDS);
             } catch (ExecutionException | TimeoutException e) {
                 ok = false;
             } catch (InterruptedException e) {
