@@ -44,7 +44,8 @@ class BenchmarksSmokeTest {
 
     @Test
     void engineThroughput_relay_runs() throws RunnerException {
-        runOnce(new OptionsBuilder().include(EngineThroughputBenchmark.class.getName() + ".tasks$").param("impl", "relay"));
+        runOnce(new OptionsBuilder().include(EngineThroughputBenchmark.class.getName() + ".tasks$").param("impl", "relay")
+                .param("threads", "2"));
     }
 
     @Test

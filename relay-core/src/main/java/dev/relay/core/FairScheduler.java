@@ -173,10 +173,15 @@ import java.util.Objects;
  * starts nothing adds {@code Q_i ≥ Q} to a debt that is at most the cost of the lane's own finished tasks, so
  * such skips are bounded by the total cost divided by {@code Q}.
  *
+ * <p>Size: this file is well above the package's ~500 lines because it is one data structure — the ring, the
+ * dedicated list, the permit counts and each lane's state change together in every decision, under invariants 1–4 —
+ * and because its comments carry the model, the invariants and the proof of the bound; the evaluation of the bound
+ * lives apart, in {@code StartBound}.
+ *
  * <p>References: M. Shreedhar and G. Varghese, "Efficient Fair Queueing using Deficit Round Robin", SIGCOMM
  * 1995; P. Goyal, H. Vin, H. Cheng, "Start-time Fair Queueing", SIGCOMM 1996.
  *
- * <p><b>This class is not threadsafe.</b> One thread — the engine's control thread — owns a scheduler and all
+ * <p><b>This class is not threadsafe.</b> The engine's control turns — one at a time — own a scheduler and all
  * its lanes; the simulation harness drives it from its single event loop.
  *
  * @param <T> the item type (the engine schedules leases)
@@ -828,7 +833,7 @@ public final class FairScheduler<T> {
      * @throws IllegalArgumentException if {@code running} does not match the permits in use
      */
     public long startBound(Lane<T> lane, Collection<? extends Running<T>> running) {
-        return StartBound.evaluate(this, Objects.requireNonNull(lane, "lane"), running, true);
+        return StartBound.evaluate(this, Objects.requireNonNull(lane, "lane"), running, StartBound.GUARANTEE);
     }
 
     /**
@@ -843,7 +848,7 @@ public final class FairScheduler<T> {
      * @throws IllegalArgumentException if {@code running} does not match the permits in use
      */
     public long startEstimate(Lane<T> lane, Collection<? extends Running<T>> running) {
-        return StartBound.evaluate(this, Objects.requireNonNull(lane, "lane"), running, false);
+        return StartBound.evaluate(this, Objects.requireNonNull(lane, "lane"), running, StartBound.ESTIMATE);
     }
 
     // the ring's state, read by StartBound
@@ -1088,7 +1093,10 @@ public final class FairScheduler<T> {
             return this;
         }
 
-        /** @return the scheduler */
+        /**
+         * @param <T> the item type
+         * @return the scheduler
+         */
         public <T> FairScheduler<T> build() {
             return new FairScheduler<>(this);
         }
