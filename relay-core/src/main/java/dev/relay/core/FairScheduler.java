@@ -152,9 +152,9 @@ import java.util.Objects;
  * does not change and the tasks keep within their declarations. It is {@link #UNBOUNDED} where no guarantee
  * follows from what the scheduler knows: the lane is paused, at its cap or out of rate tokens (it waits for an
  * operator, its own tasks or a token first), its own tasks have no declared maximum, or the lanes without one
- * may hold every shared permit. A lane whose task overran its declaration counts as undeclared until its spec
- * is updated ({@link Lane#maxTaskCostExceeded()}). {@link #startEstimate} is the same computation with the largest
- * costs seen standing in for declarations: an estimate, named so.
+ * may hold every shared permit. A lane whose task overran its declaration counts as undeclared until another
+ * maximum is declared for it ({@link Lane#maxTaskCostExceeded()}). {@link #startEstimate} is the same computation
+ * with the largest costs seen standing in for declarations: an estimate, named so.
  *
  * <p><b>Tightness.</b> The bound is reached exactly: on {@code P} permits, with {@code P} one-task lanes taking
  * every permit for {@code C}, {@code 3P} one-task lanes ahead and quantum 1, an item arriving at an idle lane
@@ -1037,7 +1037,7 @@ public final class FairScheduler<T> {
 
         /**
          * @return whether a task completed with a cost above the lane's declared maximum since it was declared: its
-         *     lane then gives no guaranteed start bound until the spec is updated
+         *     lane then gives no guaranteed start bound until its spec declares another maximum
          */
         public boolean maxTaskCostExceeded() {
             return declaredMaxCost > 0 && maxCostSinceDeclared > declaredMaxCost;
