@@ -828,7 +828,7 @@ public final class FairScheduler<T> {
      * @throws IllegalArgumentException if {@code running} does not match the permits in use
      */
     public long startBound(Lane<T> lane, Collection<? extends Running<T>> running) {
-        return StartBound.evaluate(this, Objects.requireNonNull(lane, "lane"), running, true);
+        return StartBound.evaluate(this, Objects.requireNonNull(lane, "lane"), running, StartBound.GUARANTEE);
     }
 
     /**
@@ -843,7 +843,7 @@ public final class FairScheduler<T> {
      * @throws IllegalArgumentException if {@code running} does not match the permits in use
      */
     public long startEstimate(Lane<T> lane, Collection<? extends Running<T>> running) {
-        return StartBound.evaluate(this, Objects.requireNonNull(lane, "lane"), running, false);
+        return StartBound.evaluate(this, Objects.requireNonNull(lane, "lane"), running, StartBound.ESTIMATE);
     }
 
     // the ring's state, read by StartBound
