@@ -1,14 +1,14 @@
 package dev.relay.core;
 
-import dev.relay.api.LaneSpec;
 import dev.relay.api.Lease;
-import dev.relay.api.Sink;
 import dev.relay.api.Task;
 import dev.relay.api.TaskQueue;
+import dev.relay.api.Window;
+import dev.relay.core.pressure.Pressure;
+import dev.relay.core.pressure.PressureControl;
+import dev.relay.core.pressure.PullSample;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -51,9 +51,7 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
     private final Clock clock;
     private final Executor workers;
     private final ControlExecutor control;
-    private final RelayListener listener;
-    /** Whether the listener wants {@link RelayListener#reachedHead} (computing the bound costs O(lanes)). */
-    private final boolean headListener;
+    private final Notifier notify;
     private final AttemptPolicy policy;
     private final FairScheduler<TaskRun> scheduler;
     private final TaskRun.Context runContext;
@@ -68,14 +66,17 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
     private final Runnable gateTurn = this::gateTurn;
 
     private int maxInUse;
+    /** The limit set from outside ({@link #permitLimit}: an operator, the process's cluster-wide permits); P unless set. */
+    private int externalLimit;
+    /** Adaptive source pressure and the brake; null when the relay has none ({@link Pressure#active()}). */
+    private PressureControl pressure;
     private boolean stopping;
     private boolean clean = true;
     private final CompletableFuture<Boolean> stopped = new CompletableFuture<>();
     /** The run whose finish turn is dispatching: the first start goes to its worker if it is still there. */
     private TaskRun continuationFrom;
-    /** A start the worker executor refused, handled after the scheduler returns. */
-    private TaskRun refused;
-    private RuntimeException refusal;
+    private final Orphans orphans = new Orphans();
+    private final Runnable executeOrphans = this::executeOrphans;
     private LaneRun lastStartLane;
     private long rateWakeMillis = Long.MAX_VALUE;
 
@@ -98,22 +99,25 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
         this.clock = config.clock;
         this.workers = config.workers;
         this.control = config.control;
-        this.listener = config.listener;
-        this.headListener = overrides(config.listener);
         this.policy = config.attemptPolicy;
         this.scheduler = FairScheduler.builder().permits(config.permits).quantum(config.quantum).clock(clock).build();
-        this.runContext = new TaskRun.Context(config.puller, config.ledger, control, this::finishTurn);
+        this.runContext = new TaskRun.Context(config.puller, config.ledger, control, this::finishTurn, orphans);
         this.stats = new EngineStats(config.permits);
         this.turn = new Turn(clock);
+        this.notify = new Notifier(config.listener, turn);
+        this.externalLimit = config.permits;
         RelayMetrics metrics = new RelayMetrics(config.meterRegistry, stats, queue, clock);
-        this.lanes = new Lanes(scheduler, queue, metrics, stats, turn);
+        if (config.pressure.active()) {
+            metrics.registerPressure(stats);
+        }
+        this.lanes = new Lanes(scheduler, queue, metrics, stats, turn, runContext);
         this.unserved = new UnservedLanes(queue);
         for (RelayConfig.LaneConfig l : config.lanes) {
             lanes.add(l.spec(), l.sink());
         }
         if (config.sourcePermits != null) {
             gate = new PermitGate(config.sourcePermits, new GateEngine(), this::requestGateTurn);
-            applyLimit(0); // nothing runs before the store granted a permit
+            applyLimit(true); // nothing runs before the store granted a permit
             metrics.registerPermits(gate);
         } else {
             gate = null;
@@ -140,21 +144,13 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
         }
     }
 
-    private static boolean overrides(RelayListener l) {
-        try {
-            return l.getClass().getMethod("reachedHead", Task.class, Instant.class, long.class).getDeclaringClass()
-                    != RelayListener.class;
-        } catch (NoSuchMethodException e) {
-            return true;
-        }
-    }
-
     // ================================================================== entry points (any thread)
 
     /** Subscribes to the lanes, pumps, and starts the housekeeping timer. */
     void start() {
         control.execute(() -> {
             inTurn(() -> {
+                startPressure();
                 lanes.subscribe();
                 pump();
             });
@@ -193,6 +189,7 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
         control.execute(() -> inTurn(() -> {
             try {
                 change.run();
+                pressureFloor(); // lanes may have been added, removed or given dedicated permits
                 lanes.touchAll();
                 pump();
                 turn.completeAfterPublishing(f);
@@ -250,6 +247,7 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
                 lane.stats.headBound = lane.headBound(running);
                 lane.stats.headEstimate = lane.headEstimate(running);
             }
+            publishPressure();
         });
         control.schedule(config.idlePollInterval, housekeepingTurn);
     }
@@ -267,6 +265,9 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
             long cost = config.costMeasure == CostMeasure.ROWS ? Math.max(1, run.rows) : service;
             scheduler.complete(lane.slane, run.ticket, cost);
             lane.stats.recordService(service, cost);
+            if (pressure != null) {
+                recordPull(run, service);
+            }
             endAttempt(run, policy.afterAttempt(run.error, run.withdrawn(), run.task, lane.spec.retryPolicy(), stopping,
                     config.random), service);
             lanes.settle(lane);
@@ -329,16 +330,16 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
         if (why != null) {
             if (Leases.end(lease, Leases.Ending.DEAD_LETTER, why, null)) {
                 LaneStats.add(lane.stats.deadLettered, 1);
-                listener.deadLettered(t, turn.at(), why);
+                notify.deadLettered(t, why);
             }
             return;
         }
-        TaskRun run = new TaskRun(lease, lane, runContext);
+        TaskRun run = new TaskRun(lease, lane);
         if (!lanes.claim(run)) {
             return; // parked behind the active delivery of the same task id and sink
         }
         turn.touch(lane);
-        if (lane.enqueue(run) && headListener) {
+        if (lane.enqueue(run) && notify.wantsHeads()) {
             reachedHead(lane, run);
         }
     }
@@ -346,11 +347,7 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
     private void dispatch(TaskRun from) {
         continuationFrom = from;
         while (!stopping && scheduler.next(this)) {
-            if (refused != null) {
-                handleRefused();
-                break;
-            }
-            TaskRun head = headListener ? lastStartLane.slane.peek() : null;
+            TaskRun head = notify.wantsHeads() ? lastStartLane.slane.peek() : null;
             if (head != null) {
                 reachedHead(lastStartLane, head);
             }
@@ -359,7 +356,7 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
         long wake = scheduler.nextRateRefillMillis();
         if (wake != Long.MAX_VALUE && wake < rateWakeMillis) {
             rateWakeMillis = wake;
-            control.schedule(Duration.ofMillis(Math.max(1, wake - clock.millis())), wakeTurn);
+            control.schedule(Duration.ofMillis(Math.max(1, wake - turn.now() / 1_000_000L)), wakeTurn);
         }
     }
 
@@ -371,6 +368,7 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
         run.ticket = ticket;
         long now = turn.now();
         run.startNanos = now;
+        run.atLimit = scheduler.sharedPermitsInUse() >= scheduler.sharedPermits();
         inFlight.add(run);
         turn.touch(lane);
         lastStartLane = lane;
@@ -378,27 +376,35 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
         lane.stats.recordStart(waited);
         int inUse = scheduler.permitsInUse();
         maxInUse = Math.max(maxInUse, inUse);
-        listener.started(run.task, turn.at(), Duration.ofNanos(waited), inUse);
+        notify.started(run.task, waited, inUse);
         TaskRun from = continuationFrom;
         continuationFrom = null;
         if (from != null && from.handOff(run)) {
             return; // the worker that freed the permit runs it next
         }
-        try {
-            workers.execute(run);
-        } catch (RuntimeException e) {
-            refused = run;
-            refusal = e;
+        if (orphans.push(run)) {
+            control.afterTurn(executeOrphans);
         }
     }
 
-    private void handleRefused() {
-        TaskRun run = refused;
-        refused = null;
+    /** Hands the orphaned starts to the worker executor; runs after the turn (see {@link Orphans}). */
+    private void executeOrphans() {
+        orphans.executeAll(workers, (run, e) -> control.execute(() -> inTurn(() -> handleRefused(run, e))));
+    }
+
+    private void handleRefused(TaskRun run, RuntimeException refusal) {
+        if (run.stage != TaskRun.Stage.RUNNING) {
+            return; // abandoned at shutdown meanwhile
+        }
         LOG.error("the worker executor refused task {}; it is given back and polled again later", run.task.id(), refusal);
         inFlight.remove(run);
+        turn.touch(run.lane);
         scheduler.complete(run.lane.slane, run.ticket, 0);
         lanes.giveBack(run);
+        lanes.settle(run.lane);
+        if (stopping) {
+            stopIfIdle();
+        }
     }
 
     private void reachedHead(LaneRun lane, TaskRun head) {
@@ -406,18 +412,12 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
         long bound = lane.headBound(running);
         lane.stats.headBound = bound;
         lane.stats.headEstimate = lane.headEstimate(running);
-        listener.reachedHead(head.task, turn.at(), bound);
+        notify.reachedHead(head.task, bound);
     }
 
     /** @return the tasks holding permits, with the cost each has accrued by now, for the start bounds */
     private List<FairScheduler.Running<TaskRun>> running() {
-        long now = turn.now();
-        List<FairScheduler.Running<TaskRun>> out = new ArrayList<>(inFlight.size());
-        for (TaskRun r : inFlight.list()) {
-            long elapsed = config.costMeasure == CostMeasure.SOURCE_TIME ? Math.max(0, now - r.startNanos) : 0;
-            out.add(FairScheduler.Running.of(r.lane.slane, r.ticket, elapsed));
-        }
-        return out;
+        return inFlight.running(turn.now(), config.costMeasure == CostMeasure.SOURCE_TIME);
     }
 
     // ================================================================== the end of an attempt
@@ -429,10 +429,11 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
         run.stage = TaskRun.Stage.ENDED;
         switch (v.action()) {
             case COMPLETE -> {
-                LaneStats.add(Leases.end(run.lease, Leases.Ending.COMPLETE, null, null) ? s.completed : s.leasesLost, 1);
+                // the worker completed the lease already (TaskRun.attempt)
+                LaneStats.add(run.leaseLost ? s.leasesLost : s.completed, 1);
                 LaneStats.add(s.rows, run.rows);
                 lane.consecutiveFailures = 0;
-                listener.completed(task, turn.at(), Duration.ofNanos(serviceNanos), run.rows);
+                notify.completed(task, serviceNanos, run.rows);
                 lanes.completed(run);
             }
             case RETRY -> {
@@ -440,7 +441,7 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
                         task.attempt(), v.delay(), v.reason());
                 if (Leases.end(run.lease, Leases.Ending.RETRY, v.reason(), v.delay())) {
                     LaneStats.add(s.retried, 1);
-                    listener.retried(task, turn.at(), v.delay(), run.error);
+                    notify.retried(task, v.delay(), run.error);
                     control.schedule(v.delay(), wakeTurn);
                 }
                 lanes.ended(run);
@@ -453,7 +454,7 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
                 LOG.error("task {} of lane '{}' dead-lettered: {}", task.id(), lane.name, v.reason());
                 if (Leases.end(run.lease, Leases.Ending.DEAD_LETTER, v.reason(), null)) {
                     LaneStats.add(s.deadLettered, 1);
-                    listener.deadLettered(task, turn.at(), v.reason());
+                    notify.deadLettered(task, v.reason());
                 }
                 lanes.ended(run);
             }
@@ -484,48 +485,102 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
 
     // ================================================================== admin (in turns)
 
-    void addLane(LaneSpec spec, Sink sink) {
-        lanes.add(spec, sink);
-        lanes.subscribe();
-    }
-
-    void updateLane(LaneSpec spec) {
-        lanes.update(spec);
-    }
-
-    void pause(String name) {
-        lanes.pause(name);
-    }
-
-    void resume(String name) {
-        lanes.resume(name);
-    }
-
-    void drain(String name, CompletableFuture<Void> drained) {
-        lanes.drain(name, drained);
-    }
-
-    void removeLane(String name, CompletableFuture<Void> gone) {
-        lanes.remove(name, gone);
+    /** @return the lanes, for admin changes in a turn ({@link #submit}) */
+    Lanes lanes() {
+        return lanes;
     }
 
     /**
-     * Sets the permit limit; with cluster-wide permits the scheduler uses {@code min(held, limit)}. At 0 the lanes also
-     * give back what they buffer and take nothing until it rises.
+     * Sets the permit limit from outside; the relay uses {@code min(limit, P_eff)}, and with cluster-wide permits at most
+     * what this process holds. At 0 the lanes also give back what they buffer and take nothing until it rises.
      */
     void permitLimit(int limit) {
+        externalLimit = limit;
+        applyLimit(true);
+    }
+
+    /**
+     * Applies {@code min(externalLimit, P_eff)} to the scheduler — with cluster-wide permits, bounded by what this
+     * process holds ({@link PermitGate#bound}); at 0 the lanes give back what they buffer.
+     *
+     * @param always whether to apply it even if it did not change (an explicit {@link #permitLimit} call)
+     */
+    private void applyLimit(boolean always) {
+        int limit = pressure == null ? externalLimit : Math.min(externalLimit, pressure.limit());
         if (gate != null) {
-            gate.cap(limit);
-        } else {
-            applyLimit(limit);
+            limit = gate.bound(limit, dedicatedLanes());
+        }
+        if (!always && limit == scheduler.limit()) {
+            return;
+        }
+        scheduler.limit(limit);
+        stats.permitLimit = limit;
+        lanes.touchAll(); // the dedicated permits in force may have changed
+        if (limit == 0) {
+            lanes.giveBackAll();
         }
     }
 
-    private void applyLimit(int limit) {
-        scheduler.limit(limit);
-        stats.permitLimit = limit;
-        if (limit == 0) {
-            lanes.giveBackAll();
+    // ================================================================== source pressure (in turns)
+
+    /** Starts the pressure control (in the first turn): the brake's first check is under way. */
+    private void startPressure() {
+        if (!config.pressure.active() || pressure != null) {
+            return;
+        }
+        pressure = config.pressure.start(config.permits, floor(), clock,
+                turn -> control.execute(() -> inTurn(() -> {
+                    turn.run();
+                    publishPressure();
+                })),
+                (delay, turn) -> control.schedule(delay, () -> inTurn(turn)),
+                () -> {
+                    applyLimit(false);
+                    publishPressure();
+                    pump();
+                });
+        applyLimit(false);
+        publishPressure();
+    }
+
+    /** @return the lowest limit that starves no lane: one more than the lanes with dedicated permits */
+    private int floor() {
+        return dedicatedLanes() + 1;
+    }
+
+    /** @return the lanes with dedicated permits (the scheduler keeps one for each under any positive limit) */
+    private int dedicatedLanes() {
+        int k = 0;
+        for (LaneRun lane : lanes.all()) {
+            if (lane.spec.dedicatedPermits() > 0) {
+                k++;
+            }
+        }
+        return k;
+    }
+
+    private void pressureFloor() {
+        if (pressure != null && pressure.floor(floor())) {
+            applyLimit(false);
+        }
+        publishPressure();
+    }
+
+    /** Reports a finished run to the pressure rule and applies a changed {@code P_eff}. */
+    private void recordPull(TaskRun run, long serviceNanos) {
+        PullSample.Outcome outcome = run.withdrawn() ? PullSample.Outcome.FAILED
+                : run.error == null ? PullSample.Outcome.SUCCESS : pressure.outcomeOf(run.error);
+        Duration window = run.task.window().map(Window::length).orElse(Duration.ZERO);
+        if (pressure.record(new PullSample(run.task.source(), Clocks.instant(run.startNanos), Duration.ofNanos(serviceNanos),
+                Math.max(0, run.rows), window.isNegative() ? Duration.ZERO : window, outcome, run.atLimit))) {
+            applyLimit(false);
+        }
+        publishPressure();
+    }
+
+    private void publishPressure() {
+        if (pressure != null) {
+            stats.pressure = pressure.snapshot();
         }
     }
 
@@ -575,19 +630,8 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
         }
 
         @Override
-        public int dedicatedLanes() {
-            int k = 0;
-            for (LaneRun lane : lanes.all()) {
-                if (lane.spec.dedicatedPermits() > 0) {
-                    k++;
-                }
-            }
-            return k;
-        }
-
-        @Override
-        public void limit(int limit) {
-            applyLimit(limit);
+        public void heldChanged() {
+            applyLimit(false);
         }
 
         @Override
@@ -608,6 +652,10 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
             return;
         }
         stopping = true;
+        if (pressure != null) {
+            pressure.close(); // no more brake checks; the limit stays as it is
+            publishPressure();
+        }
         queue.setAvailabilityListener(null);
         lanes.giveBackAll();
         if (inFlight.size() == 0) {
@@ -633,7 +681,13 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
             inFlight.remove(r);
             turn.touch(r.lane);
             scheduler.complete(r.lane.slane, r.ticket, 0);
-            lanes.giveBack(r);
+            if (r.claimEnding(TaskRun.BY_CONTROL)) {
+                lanes.giveBack(r);
+            } else { // the attempt succeeded and its worker completes the lease
+                r.stage = TaskRun.Stage.ENDED;
+                LaneStats.add(r.lane.stats.completed, 1);
+                lanes.completed(r);
+            }
             lanes.settle(r.lane);
         }
         stopIfIdle();

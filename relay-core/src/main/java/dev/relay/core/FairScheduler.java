@@ -137,11 +137,13 @@ import java.util.Objects;
  *   T − t  ≤  min over 1 ≤ k ≤ n of  (ρ_(1) + … + ρ_(k) + W) / k
  * </pre>
  * Two refinements keep this true and make it tighter. A task of a lane j ≠ i whose {@code W_j} is its deficit
- * form (with at least one visit, and positive over the task's range) counts as freeing its permit at once
- * ({@code ρ = 0}): each unit it runs longer is charged to lane j and lowers {@code W_j} by one unit, which
- * offsets it in every term. Lanes without a known maximum may hold {@code U = Σ min(S, maxInFlight_j)} permits
- * at any time; then only {@code n = S − U} permits serve the others, and the {@code U} minus their tasks in
- * flight permits that free first are assumed taken by them. With a free dedicated permit lane i's item starts on
+ * form over the task's whole range of run times (at least one visit; the deficit form positive and no larger
+ * than the count form; {@code G_j ≥ 0} throughout for a lane with nothing ready) counts as freeing its permit at
+ * once ({@code ρ = 0}): each unit it runs longer is charged to lane j and lowers {@code W_j} by one unit, which
+ * offsets it in every term (each term grows by at most one unit per unit of {@code ρ}). Lanes without a known
+ * maximum may hold {@code U = Σ min(S, maxInFlight_j)} permits at any time; then only {@code n = S − U} permits
+ * serve the others, and the {@code U} minus their tasks in flight permits that free first are assumed taken by
+ * them. With a free dedicated permit lane i's item starts on
  * the next dispatch ({@code T = t}, "within one dispatch"); with all its dedicated permits busy,
  * {@code T − t} is also at most the time its first dedicated task can end. ∎
  *
@@ -150,15 +152,16 @@ import java.util.Objects;
  * does not change and the tasks keep within their declarations. It is {@link #UNBOUNDED} where no guarantee
  * follows from what the scheduler knows: the lane is paused, at its cap or out of rate tokens (it waits for an
  * operator, its own tasks or a token first), its own tasks have no declared maximum, or the lanes without one
- * may hold every shared permit. A lane whose task overran its declaration counts as undeclared until its spec
- * is updated ({@link Lane#maxTaskCostExceeded()}). {@link #startEstimate} is the same computation with the largest
- * costs seen standing in for declarations: an estimate, named so.
+ * may hold every shared permit. A lane whose task overran its declaration counts as undeclared until another
+ * maximum is declared for it ({@link Lane#maxTaskCostExceeded()}). {@link #startEstimate} is the same computation
+ * with the largest costs seen standing in for declarations: an estimate, named so.
  *
  * <p><b>Tightness.</b> The bound is reached exactly: on {@code P} permits, with {@code P} one-task lanes taking
  * every permit for {@code C}, {@code 3P} one-task lanes ahead and quantum 1, an item arriving at an idle lane
  * waits {@code 4C}, the bound; on one permit, lanes whose visits overshoot their deficit by a task of
  * {@code C_j} make an item wait exactly {@code ρ + Σ (G_j + Q_j + C_j − 1)} ({@code StartBoundTest}). An
- * adversarial search over 1 to 8 permits found no wait above the bound ({@code StartBoundPropertiesTest}).
+ * adversarial search over 1 to 8 permits found no wait above the bound ({@code StartBoundPropertiesTest}), nor did
+ * the real engine on virtual time ({@code StartBoundSimulationTest} in relay-simulation).
  *
  * <p>For the PeMS incident ({@code P = 1}, {@code Q} = 1 s, backfill weight 1 with tasks of at most 22 s,
  * realtime weight 4 with 2–5 s tasks, both declared, config arriving idle): every lane in the ring is ahead, so
@@ -171,12 +174,19 @@ import java.util.Objects;
  * is handed to the caller's {@link Starter} — one object the caller keeps — rather than returned in a result
  * object. A visit that
  * starts nothing adds {@code Q_i ≥ Q} to a debt that is at most the cost of the lane's own finished tasks, so
- * such skips are bounded by the total cost divided by {@code Q}.
+ * such skips are bounded by the total cost divided by {@code Q}. The starvation bound is not on the decision
+ * path: {@link #startBound} and {@link #startEstimate} take O(lanes + tasks in flight · log) and allocate, and the
+ * engine calls them for snapshots and head reports only.
+ *
+ * <p>Size: this file is well above the package's ~500 lines because it is one data structure — the ring, the
+ * dedicated list, the permit counts and each lane's state change together in every decision, under invariants 1–4 —
+ * and because its comments carry the model, the invariants and the proof of the bound; the evaluation of the bound
+ * lives apart, in {@code StartBound}.
  *
  * <p>References: M. Shreedhar and G. Varghese, "Efficient Fair Queueing using Deficit Round Robin", SIGCOMM
  * 1995; P. Goyal, H. Vin, H. Cheng, "Start-time Fair Queueing", SIGCOMM 1996.
  *
- * <p><b>This class is not threadsafe.</b> One thread — the engine's control thread — owns a scheduler and all
+ * <p><b>This class is not threadsafe.</b> The engine's control turns — one at a time — own a scheduler and all
  * its lanes; the simulation harness drives it from its single event loop.
  *
  * @param <T> the item type (the engine schedules leases)
@@ -276,8 +286,10 @@ public final class FairScheduler<T> {
      * <p>Dedicated permits come first: while {@code L ≥ Σ d_i} every lane keeps its {@code d_i} and the shared
      * pool is {@code L − Σ d_i}. Below that each lane's dedicated permits shrink in proportion, but a lane that
      * has dedicated permits keeps at least one: with {@code k} such lanes, the permits in use come to at most
-     * {@code max(L, k)} (never more than {@code P}) once the tasks started before the change ended. {@code L = 0}
-     * stops every start, dedicated ones included (a process that lost its permits).
+     * {@code max(L, k)} (never more than {@code P}) once the tasks started before the change ended. While some lane
+     * has no dedicated permits and {@code L > k}, one permit stays in the shared pool (the dedicated permits shrink
+     * from {@code L ≤ Σ d_i} on), so that such lanes keep running: {@code L = k + 1} is the lowest limit that starves
+     * no lane. {@code L = 0} stops every start, dedicated ones included (a process that lost its permits, a brake).
      *
      * @param limit the permits to use, within {@code [0, P]}
      * @throws IllegalArgumentException if the limit is outside {@code [0, P]}
@@ -292,26 +304,33 @@ public final class FairScheduler<T> {
 
     /**
      * Recomputes every lane's dedicated permits in force from the limit, and what they reserve. O(lanes); runs
-     * only when lanes or the limit change. Below {@code Σ d_i}, each of the {@code k} lanes with dedicated permits
-     * keeps one and the other {@code L − k} are shared out in proportion to {@code d_i − 1} (rounded down; the
-     * remainder joins the shared pool), so {@code Σ d'_i ≤ max(L, k)}.
+     * only when lanes or the limit change. Below {@code Σ d_i} (below {@code Σ d_i + 1} while a lane has none and
+     * {@code L > k}: one permit is kept for the shared pool), each of the {@code k} lanes with dedicated permits
+     * keeps one and the other {@code L − k} (less the kept one) are shared out in proportion to {@code d_i − 1}
+     * (rounded down; the remainder joins the shared pool), so {@code Σ d'_i ≤ max(L, k)}.
      */
     private void applyLimit() {
         int configured = 0;
         int withDedicated = 0;
+        boolean sharedOnly = false;
         for (Lane<T> l : lanes) {
             configured += l.dedicatedConfigured;
             if (l.dedicatedConfigured > 0) {
                 withDedicated++;
+            } else {
+                sharedOnly = true;
             }
         }
-        int extra = Math.max(0, limit - withDedicated);
+        // while a lane has no dedicated permits and the limit allows more than one permit per lane that has, one
+        // permit stays in the shared pool, so that the lanes without dedicated permits keep running
+        int keep = sharedOnly && limit > withDedicated ? 1 : 0;
+        int extra = Math.max(0, limit - withDedicated - keep);
         int extraWanted = configured - withDedicated;
         for (Lane<T> l : lanes) {
             int d = l.dedicatedConfigured;
             if (limit == 0) {
                 d = 0;
-            } else if (configured > limit && d > 0) {
+            } else if (configured > limit - keep && d > 0) {
                 d = extraWanted == 0 ? 1 : 1 + (int) ((long) (d - 1) * extra / extraWanted);
             }
             l.dedicated = d;
@@ -828,7 +847,7 @@ public final class FairScheduler<T> {
      * @throws IllegalArgumentException if {@code running} does not match the permits in use
      */
     public long startBound(Lane<T> lane, Collection<? extends Running<T>> running) {
-        return StartBound.evaluate(this, Objects.requireNonNull(lane, "lane"), running, true);
+        return StartBound.evaluate(this, Objects.requireNonNull(lane, "lane"), running, StartBound.GUARANTEE);
     }
 
     /**
@@ -843,7 +862,7 @@ public final class FairScheduler<T> {
      * @throws IllegalArgumentException if {@code running} does not match the permits in use
      */
     public long startEstimate(Lane<T> lane, Collection<? extends Running<T>> running) {
-        return StartBound.evaluate(this, Objects.requireNonNull(lane, "lane"), running, false);
+        return StartBound.evaluate(this, Objects.requireNonNull(lane, "lane"), running, StartBound.ESTIMATE);
     }
 
     // the ring's state, read by StartBound
@@ -1027,7 +1046,7 @@ public final class FairScheduler<T> {
 
         /**
          * @return whether a task completed with a cost above the lane's declared maximum since it was declared: its
-         *     lane then gives no guaranteed start bound until the spec is updated
+         *     lane then gives no guaranteed start bound until its spec declares another maximum
          */
         public boolean maxTaskCostExceeded() {
             return declaredMaxCost > 0 && maxCostSinceDeclared > declaredMaxCost;
@@ -1088,7 +1107,10 @@ public final class FairScheduler<T> {
             return this;
         }
 
-        /** @return the scheduler */
+        /**
+         * @param <T> the item type
+         * @return the scheduler
+         */
         public <T> FairScheduler<T> build() {
             return new FairScheduler<>(this);
         }

@@ -15,19 +15,19 @@ import org.slf4j.LoggerFactory;
  * <h2>Model</h2>
  * The store grants, revokes and loses permits on its own threads; those calls only append to an inbox and ask for a
  * control turn ({@link #receive}). Everything else runs in control turns, which own this state: {@code held}
- * (granted, not revoked or lost), the <em>owed</em> revocations (each a permit still held until its give-back, with
- * the time its grace ends) and {@code cap}, an effective limit set from outside ({@link Relay#permitLimit}, the
- * adaptive pressure limit), which may be lower than what is held, never higher in effect. The scheduler's limit is
- * {@code min(held, cap)}; when that is positive but below the number {@code k} of lanes with dedicated permits it is
- * 0, because the scheduler keeps one permit for each such lane under any positive limit and this process may not
- * run more queries than it holds.
+ * (granted, not revoked or lost) and the <em>owed</em> revocations (each a permit still held until its give-back,
+ * with the time its grace ends). The engine's limit — an operator's ({@link Relay#permitLimit}), the adaptive
+ * {@code P_eff} — is bounded by what is held ({@link #bound}): {@code min(limit, held)}, or 0 while {@code held} is
+ * below the number {@code k} of lanes with dedicated permits, because the scheduler keeps one permit for each such
+ * lane under any positive limit and this process may not run more queries than it holds. A limit below
+ * {@code held} leaves the permits above it idle here (they stay this process's).
  *
  * <h2>Invariants</h2>
  * Let {@code r} be the runs in flight (each holds a permit of the scheduler; a cancelled run counts until its finish
  * turn), {@code o} the owed revocations and {@code o_live} those whose grace has not ended.
  * <ol>
- *   <li>The scheduler starts a run only while {@code r < min(held, cap)}: the store's permits in use by this
- *       process never exceed {@code held + o}.
+ *   <li>The scheduler starts a run only while {@code r} is below the bounded limit, at most {@code held}: the store's
+ *       permits in use by this process never exceed {@code held + o}.
  *   <li>A revocation is given back only in a turn where, after it, {@code r ≤ held + o}: the permit goes back to
  *       the store only when no query beyond what is still held runs on it. Given back oldest first, as soon as a
  *       run ends (the finish turn reconciles before it dispatches).
@@ -61,11 +61,8 @@ final class PermitGate implements PermitHolder {
          */
         int cancelNewest(int n);
 
-        /** @return the lanes with dedicated permits */
-        int dedicatedLanes();
-
-        /** Applies the scheduler's permit limit. */
-        void limit(int limit);
+        /** What this process holds changed: re-apply the limit, {@link #bound} included. */
+        void heldChanged();
 
         /** @return the turn's time in nanoseconds */
         long now();
@@ -84,9 +81,9 @@ final class PermitGate implements PermitHolder {
 
     // owned by the control turn
     private int heldNow;
-    private int cap;
+    private int heldApplied = -1;
+    private boolean starvedWarned;
     private final ArrayDeque<Owed> owed = new ArrayDeque<>();
-    private int appliedLimit = -1;
     private long wakeAt = Long.MAX_VALUE;
 
     // published
@@ -102,7 +99,6 @@ final class PermitGate implements PermitHolder {
         this.store = store;
         this.engine = engine;
         this.requestTurn = requestTurn;
-        this.cap = store.total();
     }
 
     // ------------------------------------------------------------------ the store's calls (any thread)
@@ -146,18 +142,28 @@ final class PermitGate implements PermitHolder {
     }
 
     /**
-     * Sets the effective limit from outside, {@code 0 ≤ cap ≤ P}: the scheduler uses {@code min(held, cap)}.
-     * Control turn.
+     * Bounds the engine's limit by what this process holds. Control turn.
      *
-     * @param cap the effective limit
+     * @param limit the limit the engine would use (operator's, adaptive)
+     * @param dedicatedLanes the lanes with dedicated permits
+     * @return {@code min(limit, held)}, or 0 while fewer permits are held than lanes have dedicated permits
      */
-    void cap(int cap) {
-        this.cap = cap;
-        reconcile();
+    int bound(int limit, int dedicatedLanes) {
+        if (heldNow < dedicatedLanes) {
+            if (heldNow > 0 && !starvedWarned) {
+                starvedWarned = true;
+                LOG.warn("holding {} source permits but {} lanes have dedicated permits: starting nothing until this "
+                        + "process holds as many", heldNow, dedicatedLanes);
+            }
+            return 0;
+        }
+        starvedWarned = false;
+        return Math.max(0, Math.min(limit, heldNow));
     }
 
     /**
-     * Gives back what is free, cancels what must stop, applies the limit and sets the timer of the next grace end.
+     * Gives back what is free, cancels what must stop, has the limit re-applied when what is held changed, and sets the
+     * timer of the next grace end.
      * Cheap when nothing is owed and nothing exceeds: the engine calls it in every finish turn. Control turn.
      */
     void reconcile() {
@@ -189,17 +195,9 @@ final class PermitGate implements PermitHolder {
                         + "back within their grace) but runs {}", n, heldNow, allowed - heldNow, r);
             }
         }
-        int limit = Math.max(0, Math.min(heldNow, cap));
-        if (limit > 0 && limit < engine.dedicatedLanes()) {
-            limit = 0;
-        }
-        if (limit != appliedLimit) {
-            if (limit == 0 && heldNow > 0) {
-                LOG.warn("holding {} source permits but {} lanes have dedicated permits: starting nothing until this "
-                        + "process holds as many", heldNow, engine.dedicatedLanes());
-            }
-            appliedLimit = limit;
-            engine.limit(limit);
+        if (heldNow != heldApplied) {
+            heldApplied = heldNow;
+            engine.heldChanged();
         }
         held = heldNow + owed.size();
     }

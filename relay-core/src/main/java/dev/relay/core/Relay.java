@@ -8,6 +8,8 @@ import dev.relay.api.PermitStatus;
 import dev.relay.api.Sink;
 import dev.relay.api.SourcePermits;
 import dev.relay.api.TaskQueue;
+import dev.relay.core.pressure.Pressure;
+import dev.relay.core.pressure.PressureSnapshot;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
@@ -21,6 +23,7 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -43,8 +46,8 @@ import org.slf4j.LoggerFactory;
  *       (with the default executor, on whichever thread submits a turn while none runs: a control turn is a role,
  *       not a thread).
  *   <li>A task run ({@code TaskRun}) is the only code on worker threads: sink session, source cursor, commit,
- *       ledger; it leaves its outcome for its finish turn and, if that turn hands it the next task, runs it on
- *       the same permit.
+ *       ledger, and the completion of the lease of an attempt that succeeded; it leaves its outcome for its finish
+ *       turn and, if that turn hands it the next task, runs it on the same permit.
  *   <li>The attempt policy ({@code AttemptPolicy}) decides, as a pure function, what an outcome means for the
  *       lease: complete, retry after a delay, release, dead-letter, and when a failing lane is suspended.
  *   <li>Each lane's run state has one owner ({@code LaneRun}); other threads read lanes only through their
@@ -54,12 +57,14 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Invariants</h2>
  * <ol>
- *   <li><b>Every lease taken is ended exactly once</b>, by a control turn, in exactly one of these places: at
- *       intake, dead-lettered without running (a task of another lane, or beyond its attempts); released when its
- *       lane stops starting work (pause, suspension, removal) or the relay stops; ended with the delivery it was
+ *   <li><b>Every lease taken is ended exactly once</b>, in exactly one of these places: at intake, dead-lettered
+ *       without running (a task of another lane, or beyond its attempts); released when its lane stops starting
+ *       work (pause, suspension, removal, a permit limit of 0) or the relay stops; ended with the delivery it was
  *       parked behind (completed with it if it completed, else released); released if the worker executor refuses
- *       it; ended as the attempt policy says when its attempt finishes; released when abandoned at the shutdown
- *       timeout. A lease the backend already took back ({@link dev.relay.api.LeaseLostException}) counts as ended.
+ *       it; completed by the worker whose attempt succeeded; ended as the attempt policy says in the finish turn of
+ *       an attempt that failed; released when abandoned at the shutdown timeout (unless its worker already
+ *       claimed it for completion: one compare-and-set decides). All but the worker's completion happen in control
+ *       turns. A lease the backend already took back ({@link dev.relay.api.LeaseLostException}) counts as ended.
  *   <li><b>Permits in use equal tasks in flight</b>: a permit is taken when a run is dispatched and given back
  *       when its finish turn runs or it is abandoned, so the scheduler's permits in use always equal the runs in
  *       flight, never more than {@code P} (nor, once the runs started before a lowering ended, the
@@ -93,6 +98,9 @@ import org.slf4j.LoggerFactory;
  * run again later and the idempotent sink makes the repeat harmless. Nothing uncommitted is ever acknowledged.
  *
  * <p>This class is threadsafe. Build one with {@link #builder()}, then {@link #start()} it.
+ *
+ * <p>Size: this file is above the package's ~500 lines because it holds, nested, the public {@link Builder} (one
+ * documented, validating setter per option, about half the file); the façade itself is under 300 lines.
  */
 public final class Relay implements AutoCloseable {
 
@@ -178,7 +186,8 @@ public final class Relay implements AutoCloseable {
 
     /**
      * The same shutdown, for callers that drive the control executor themselves (the simulation): begins it in a
-     * control turn and returns a future completed when it ends. The relay's own executors, if any, are closed then.
+     * control turn and returns a future completed when it ends. The executors the relay made, if any, are then shut
+     * down without waiting for their threads to end.
      *
      * @param timeout how long tasks in flight may take to finish
      * @return completed with true if every task in flight finished in time
@@ -188,7 +197,8 @@ public final class Relay implements AutoCloseable {
         shutdownCalled.set(true);
         return loop.shutdown(timeout).whenComplete((clean, e) -> {
             closePermits();
-            closeOwned();
+            // completed in a control turn, perhaps on one of these threads: ask them to stop, do not wait for them
+            config.owned.forEach(ExecutorService::shutdown);
             terminated.complete(null);
         });
     }
@@ -214,12 +224,17 @@ public final class Relay implements AutoCloseable {
         }
     }
 
+    /** Shuts down the executors the relay made, waiting up to 5 s for each (then interrupting). */
     private void closeOwned() {
-        for (AutoCloseable c : config.owned) {
+        for (ExecutorService pool : config.owned) {
+            pool.shutdown();
             try {
-                c.close();
-            } catch (Exception e) {
-                LOG.warn("closing {} failed", c, e);
+                if (!pool.awaitTermination(5, TimeUnit.SECONDS)) {
+                    pool.shutdownNow();
+                }
+            } catch (InterruptedException e) {
+                pool.shutdownNow();
+                Thread.currentThread().interrupt();
             }
         }
     }
@@ -256,7 +271,7 @@ public final class Relay implements AutoCloseable {
         if (s == null) {
             throw new IllegalArgumentException("lane '" + spec.name() + "' has no sink and the relay has no default sink");
         }
-        return loop.submit(() -> loop.addLane(spec, s));
+        return loop.submit(() -> loop.lanes().addNow(spec, s));
     }
 
     /**
@@ -267,14 +282,14 @@ public final class Relay implements AutoCloseable {
      */
     public CompletableFuture<Void> updateLane(LaneSpec spec) {
         Objects.requireNonNull(spec, "spec");
-        return loop.submit(() -> loop.updateLane(spec));
+        return loop.submit(() -> loop.lanes().update(spec));
     }
 
     /**
-     * Holds the relay to {@code limit} source permits from now on, {@code 0 ≤ limit ≤ P}: an adaptive limit, or an
-     * operator's. With cluster-wide {@linkplain Builder#sourcePermits(SourcePermits) source permits} the relay uses
-     * {@code min(held, limit)}: the limit may hold it below what this process holds (the permits it does not use
-     * then idle), never above. Lowering it preempts nothing (it takes effect as tasks
+     * Holds the relay to {@code limit} source permits from now on, {@code 0 ≤ limit ≤ P}: an operator's limit. With
+     * {@linkplain Builder#pressure adaptive pressure} the relay uses {@code min(limit, P_eff)}; with cluster-wide
+     * {@linkplain Builder#sourcePermits(SourcePermits) source permits}, also at most what this process holds (the
+     * permits it holds beyond the limit then idle). Lowering it preempts nothing (it takes effect as tasks
      * in flight end); raising it starts work at once. Lanes with dedicated permits keep at least one while the
      * limit is above 0 (see {@link FairScheduler#limit(int)}); 0 starts nothing at all, and the lanes then also give
      * back the leases they buffer and take none until the limit rises (so that none times out meanwhile).
@@ -315,7 +330,7 @@ public final class Relay implements AutoCloseable {
      * @return completed when paused
      */
     public CompletableFuture<Void> pause(String name) {
-        return loop.submit(() -> loop.pause(name));
+        return loop.submit(() -> loop.lanes().pause(name));
     }
 
     /**
@@ -325,7 +340,7 @@ public final class Relay implements AutoCloseable {
      * @return completed when resumed
      */
     public CompletableFuture<Void> resume(String name) {
-        return loop.submit(() -> loop.resume(name));
+        return loop.submit(() -> loop.lanes().resume(name));
     }
 
     /**
@@ -337,7 +352,7 @@ public final class Relay implements AutoCloseable {
      */
     public CompletableFuture<Void> drain(String name) {
         CompletableFuture<Void> drained = new CompletableFuture<>();
-        loop.submit(() -> loop.drain(name, drained)).exceptionally(e -> {
+        loop.submit(() -> loop.lanes().drain(name, drained)).exceptionally(e -> {
             drained.completeExceptionally(e);
             return null;
         });
@@ -352,7 +367,7 @@ public final class Relay implements AutoCloseable {
      */
     public CompletableFuture<Void> removeLane(String name) {
         CompletableFuture<Void> gone = new CompletableFuture<>();
-        loop.submit(() -> loop.removeLane(name, gone)).exceptionally(e -> {
+        loop.submit(() -> loop.lanes().remove(name, gone)).exceptionally(e -> {
             gone.completeExceptionally(e);
             return null;
         });
@@ -404,8 +419,9 @@ public final class Relay implements AutoCloseable {
             }
             out.add(lane.snapshot(now, backlog));
         }
+        PressureSnapshot pressure = stats.pressure;
         return new RelaySnapshot(now, stats.permits, stats.permitLimit, stats.permitsInUse, stats.maxPermitsInUse,
-                List.copyOf(out), stats.unservedBacklog);
+                List.copyOf(out), stats.unservedBacklog, pressure != null ? pressure : PressureSnapshot.off(now, stats.permits));
     }
 
     @Override
@@ -443,6 +459,7 @@ public final class Relay implements AutoCloseable {
         Duration idlePollInterval = Duration.ofMillis(250);
         Duration shutdownTimeout = Duration.ofSeconds(30);
         int suspendAfterFailures = 5;
+        Pressure pressure = Pressure.off();
 
         private Builder() {
         }
@@ -673,6 +690,20 @@ public final class Relay implements AutoCloseable {
                 throw new IllegalArgumentException("suspendAfterFailures must not be negative but was " + failures);
             }
             this.suspendAfterFailures = failures;
+            return this;
+        }
+
+        /**
+         * Adapts the load on the source: an effective limit {@code P_eff ≤ P} moved by a rule from completed pulls,
+         * and an optional brake that the source's owners control (see {@link Pressure}). The relay then holds itself
+         * to {@code min(P_eff, permitLimit)}; {@link RelaySnapshot#pressure()} and the {@code relay.pressure.*}
+         * meters show the limit, the rule's state and the brake's.
+         *
+         * @param pressure the settings; default {@link Pressure#off()} ({@code P_eff = P}, no brake)
+         * @return this builder
+         */
+        public Builder pressure(Pressure pressure) {
+            this.pressure = Objects.requireNonNull(pressure, "pressure");
             return this;
         }
 

@@ -6,6 +6,7 @@ import dev.relay.api.Puller;
 import dev.relay.api.Sink;
 import dev.relay.api.SourcePermits;
 import dev.relay.api.TaskQueue;
+import dev.relay.core.pressure.Pressure;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
@@ -17,7 +18,6 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.TimeUnit;
 import java.util.function.DoubleSupplier;
 
 /**
@@ -45,17 +45,19 @@ final class RelayConfig {
     final Clock clock;
     final Executor workers;
     final ControlExecutor control;
-    /** What the relay made and closes at shutdown (default worker pool, timer thread). */
-    final List<AutoCloseable> owned;
+    /** What the relay made and shuts down at its shutdown (default worker pool, timer thread). */
+    final List<ExecutorService> owned;
     final MeterRegistry meterRegistry;
     final RelayListener listener;
     final DoubleSupplier random;
     final Duration idlePollInterval;
     final Duration shutdownTimeout;
     final AttemptPolicy attemptPolicy;
+    /** Adaptive source pressure and the brake ({@link Pressure#off()} unless set). */
+    final Pressure pressure;
 
     private RelayConfig(Relay.Builder b, List<LaneConfig> lanes, Executor workers, ControlExecutor control,
-            List<AutoCloseable> owned) {
+            List<ExecutorService> owned) {
         this.queue = b.queue;
         this.puller = b.puller;
         this.defaultSink = b.defaultSink;
@@ -75,6 +77,7 @@ final class RelayConfig {
         this.idlePollInterval = b.idlePollInterval;
         this.shutdownTimeout = b.shutdownTimeout;
         this.attemptPolicy = new AttemptPolicy(b.suspendAfterFailures);
+        this.pressure = b.pressure;
     }
 
     /**
@@ -127,12 +130,17 @@ final class RelayConfig {
                         + " could never run");
             }
         }
-        List<AutoCloseable> owned = new ArrayList<>();
+        try {
+            b.pressure.validate(b.permits);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalStateException(e.getMessage(), e);
+        }
+        List<ExecutorService> owned = new ArrayList<>();
         ThreadFactory tf = b.threadFactory != null ? b.threadFactory : new NamedThreadFactory("relay");
         Executor workers = b.workers;
         if (workers == null) {
             ExecutorService pool = Executors.newFixedThreadPool(total, tf);
-            owned.add(() -> shutdownPool(pool));
+            owned.add(pool);
             workers = pool;
         }
         ControlExecutor control = b.control;
@@ -140,16 +148,10 @@ final class RelayConfig {
             ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, tf);
             // a delayed turn still pending at shutdown (the abandon timer, a retry wake-up) must not hold it open
             timer.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
-            owned.add(() -> shutdownPool(timer));
+            owned.add(timer);
             control = new SerialControlExecutor(timer);
         }
         return new RelayConfig(b, lanes, workers, control, owned);
     }
 
-    private static void shutdownPool(ExecutorService pool) throws InterruptedException {
-        pool.shutdown();
-        if (!pool.awaitTermination(5, TimeUnit.SECONDS)) {
-            pool.shutdownNow();
-        }
-    }
 }

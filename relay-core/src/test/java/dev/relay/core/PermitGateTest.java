@@ -50,14 +50,19 @@ class PermitGateTest {
             return done;
         }
 
-        @Override
-        public int dedicatedLanes() {
-            return dedicated;
-        }
+        /** The engine's own limit (operator's, adaptive), before the gate bounds it. */
+        int cap = 4;
+        PermitGate gate;
 
         @Override
-        public void limit(int limit) {
-            this.limit = limit;
+        public void heldChanged() {
+            limit = gate.bound(cap, dedicated);
+        }
+
+        /** The engine's limit changed: it re-applies it through the gate's bound. */
+        void cap(int cap) {
+            this.cap = cap;
+            heldChanged();
         }
 
         @Override
@@ -121,6 +126,10 @@ class PermitGateTest {
     private final FakeEngine engine = new FakeEngine();
     private final AtomicInteger turns = new AtomicInteger();
     private final PermitGate gate = new PermitGate(new NoStore(4), engine, turns::incrementAndGet);
+
+    {
+        engine.gate = gate;
+    }
 
     @Test
     void granted_limitFollowsHeld() {
@@ -213,10 +222,10 @@ class PermitGateTest {
             gate.granted(k);
         }
         gate.receive();
-        gate.cap(2);
+        engine.cap(2);
         assertEquals(2, engine.limit);
         assertEquals(4, gate.held());
-        gate.cap(4);
+        engine.cap(4);
         assertEquals(4, engine.limit);
     }
 
@@ -242,6 +251,7 @@ class PermitGateTest {
                 .checkAssert(ops -> {
                     FakeEngine e = new FakeEngine();
                     PermitGate g = new PermitGate(new NoStore(4), e, () -> { });
+                    e.gate = g;
                     boolean[] held = new boolean[4];
                     ArrayDeque<int[]> owed = new ArrayDeque<>(); // {permit, graceEndsMillis}
                     int[] givenBack = {0};
