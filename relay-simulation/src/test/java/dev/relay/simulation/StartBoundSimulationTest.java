@@ -28,13 +28,13 @@ import org.junit.jupiter.api.Test;
  * and the task must start within it. QuickTheories draws the scenarios: 1 to 8 permits, 2 to 7 lanes declaring their
  * largest task ({@link LaneSpec.Builder#maxTaskTime}), some capped, heavy-tailed and lagging task times, bursts and
  * idle gaps, and a victim lane whose tasks arrive right after another lane started one of its longest tasks.
- * {@code -Drelay.bound.engineExamples=N} runs N scenarios instead of 15; {@code -Drelay.bound.engineReplay=SEED} replays
+ * {@code -Drelay.bound.engineExamples=N} runs N scenarios instead of 100; {@code -Drelay.bound.engineReplay=SEED} replays
  * one and prints every head and start.
  */
 class StartBoundSimulationTest {
 
     private static final Instant START = Instant.parse("2024-06-15T00:00:00Z");
-    private static final int EXAMPLES = Integer.getInteger("relay.bound.engineExamples", 15);
+    private static final int EXAMPLES = Integer.getInteger("relay.bound.engineExamples", 100);
 
     private static long waits;
     private static double worst;
