@@ -22,4 +22,12 @@ final class Clocks {
         }
         return s * 1_000_000_000L + t.getNano();
     }
+
+    /**
+     * @param epochNanos nanoseconds since the epoch
+     * @return the instant
+     */
+    static Instant instant(long epochNanos) {
+        return Instant.ofEpochSecond(Math.floorDiv(epochNanos, 1_000_000_000L), Math.floorMod(epochNanos, 1_000_000_000L));
+    }
 }

@@ -122,12 +122,17 @@ final class TaskRun implements Runnable, Supplier<RowSchema> {
     /** Rows pulled (all of them written and committed if {@link #error} is null). */
     long rows;
     Throwable error;
-    /** {@link #ATTEMPTED}, {@link #LEASE_LOST}: set by the worker before it submits the run as its finish turn. */
+    /**
+     * {@link #AT_LIMIT}, set by the control turn that dispatches the run; {@link #ATTEMPTED}, {@link #LEASE_LOST}, set
+     * by the worker before it submits the run as its finish turn (the executors order the two writers).
+     */
     private byte flags;
     /** The attempt ran: the next {@link #run()} is the finish turn. */
     private static final byte ATTEMPTED = 1;
     /** The worker completed the lease, but the backend had taken it back already. */
     private static final byte LEASE_LOST = 2;
+    /** No shared permit was left free once it started: the limit was binding (for the pressure rule). */
+    private static final byte AT_LIMIT = 4;
 
     // ---- shared ----
     private volatile RowCursor cursor;
@@ -296,6 +301,16 @@ final class TaskRun implements Runnable, Supplier<RowSchema> {
     /** @return whether the worker found the lease taken back by the backend when it completed it */
     boolean leaseLost() {
         return (flags & LEASE_LOST) != 0;
+    }
+
+    /** @return whether the permit limit was binding when the run started (control turn) */
+    boolean atLimit() {
+        return (flags & AT_LIMIT) != 0;
+    }
+
+    /** Records whether the permit limit was binding when the run started (control turn, at dispatch). */
+    void atLimit(boolean binding) {
+        flags = (byte) (binding ? flags | AT_LIMIT : flags & ~AT_LIMIT);
     }
 
     /** The {@link Orphans} stack's link: plain accesses, ordered by the stack's compare-and-set of its head. */
