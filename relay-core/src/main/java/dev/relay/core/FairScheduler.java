@@ -826,7 +826,10 @@ public final class FairScheduler<T> {
             return this;
         }
 
-        /** @return the scheduler */
+        /**
+         * @param <T> the item type (the engine schedules leases)
+         * @return the scheduler
+         */
         public <T> FairScheduler<T> build() {
             return new FairScheduler<>(this);
         }

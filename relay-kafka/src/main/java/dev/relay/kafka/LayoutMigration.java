@@ -93,7 +93,13 @@ public final class LayoutMigration {
      * @param perLane records written per lane by this run
      */
     public record Result(long migrated, long rejected, Map<String, Long> perLane) {
-        /** Copies the map. */
+        /**
+         * Copies the map.
+         *
+         * @param migrated legacy records written to lane topics by this run
+         * @param rejected legacy records written to the reject topic by this run
+         * @param perLane records written per lane by this run
+         */
         public Result {
             perLane = Map.copyOf(perLane);
         }
