@@ -1,6 +1,7 @@
 package dev.relay.api;
 
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -29,6 +30,37 @@ public interface TaskQueue extends AutoCloseable {
      * @throws IllegalArgumentException if the lane is unknown to a backend that requires known lanes
      */
     void offer(Task task);
+
+    /**
+     * Adds a batch of tasks, as {@link #offer} does each of them, but possibly with fewer round trips: the
+     * Kafka backend sends the whole batch and waits once for all acknowledgements. When this returns, every
+     * task of the batch was accepted.
+     *
+     * <p>The default implementation offers the tasks one by one, in order, and stops at the first task
+     * refused ({@link QueueException}, or {@link IllegalArgumentException} for a lane the backend does not
+     * know): that task and the ones after it are reported as not accepted, with the refusal as the cause.
+     *
+     * @param tasks the tasks, in order (the order of tasks of one lane is kept where the backend orders)
+     * @throws TasksNotAcceptedException naming exactly the tasks that were not accepted; the others were
+     * @throws IllegalArgumentException if a backend that checks the whole batch first finds a task of a lane it
+     *         does not know; then none of the batch was accepted
+     * @throws NullPointerException if the list or one of its tasks is null; then none of the batch was accepted
+     */
+    default void offerAll(List<Task> tasks) {
+        Objects.requireNonNull(tasks, "tasks");
+        for (int i = 0; i < tasks.size(); i++) {
+            Objects.requireNonNull(tasks.get(i), "task " + i + " of the batch");
+        }
+        for (int i = 0; i < tasks.size(); i++) {
+            try {
+                offer(tasks.get(i));
+            } catch (QueueException e) {
+                throw new TasksNotAcceptedException(tasks.subList(i, tasks.size()), tasks.size(), e, e.retryable());
+            } catch (IllegalArgumentException e) {
+                throw new TasksNotAcceptedException(tasks.subList(i, tasks.size()), tasks.size(), e, false);
+            }
+        }
+    }
 
     /**
      * Declares the lanes this consumer serves. The engine calls it before polling and whenever lanes are

@@ -23,7 +23,8 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * The cost of one scheduling decision: {@link FairScheduler#next()} picking the next item and taking a permit,
+ * The cost of one scheduling decision: {@link FairScheduler#next(FairScheduler.Starter)} picking the next item,
+ * taking a permit and handing the choice to the caller's starter,
  * then {@link FairScheduler#complete} releasing it with the item's actual cost (and the item going back to the
  * tail of its lane, so every lane stays backlogged), over 3, 16 and 256 lanes — against the plain hand-offs it
  * replaces, measured in the same run: an {@link ArrayBlockingQueue} {@code poll} + {@code offer} (one lock, no
@@ -32,7 +33,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * <p>Goals (issue 7): {@code fair} with 256 lanes within 1.5× of {@code fair} with 3 lanes (O(1) per
  * decision), and 0 bytes allocated per decision ({@code gc.alloc.rate.norm} under {@code -prof gc}).
  *
- * <p>The scheduler has one source permit, so every {@code next()} starts an item; lanes have weights 4, 2, 1 in
+ * <p>The scheduler has one source permit, so every {@code next} starts an item; lanes have weights 4, 2, 1 in
  * turn; costs are drawn (before the run, from a fixed seed) uniformly from [Q/2, 3Q/2] for a quantum Q, so
  * lanes fall into debt and get skipped now and then, as they do for real. All three benchmarks are
  * single-threaded, as the scheduler is: it belongs to the engine's control thread. Run it with one benchmark
@@ -59,7 +60,7 @@ public class DecisionCostBenchmark {
 
     /** The fair scheduler with {@link #lanes} backlogged lanes. */
     @State(Scope.Thread)
-    public static class Fair {
+    public static class Fair implements FairScheduler.Starter<Object> {
         /** Number of lanes, all backlogged. */
         @Param({"3", "16", "256"})
         public int lanes;
@@ -85,6 +86,18 @@ public class DecisionCostBenchmark {
             for (int i = 0; i < COSTS; i++) {
                 costs[i] = QUANTUM / 2 + random.nextLong(QUANTUM + 1);
             }
+        }
+
+        /** The last decision, as the starter received it (the engine keeps it in its control turn the same way). */
+        FairScheduler.Lane<Object> lane;
+        Object item;
+        long ticket;
+
+        @Override
+        public void onStart(FairScheduler.Lane<Object> lane, Object item, long ticket) {
+            this.lane = lane;
+            this.item = item;
+            this.ticket = ticket;
         }
 
         long cost() {
@@ -131,11 +144,10 @@ public class DecisionCostBenchmark {
     @Benchmark
     public Object fair(Fair s) {
         FairScheduler<Object> f = s.scheduler;
-        Object item = f.next();
-        FairScheduler.Lane<Object> lane = f.lastLane();
-        f.complete(lane, f.lastTicket(), s.cost());
-        f.enqueue(lane, item);
-        return item;
+        f.next(s);
+        f.complete(s.lane, s.ticket, s.cost());
+        f.enqueue(s.lane, s.item);
+        return s.item;
     }
 
     /**

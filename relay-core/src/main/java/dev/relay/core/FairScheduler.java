@@ -13,12 +13,14 @@ import java.util.Objects;
  * with cost charged after completion.
  *
  * <h2>Model</h2>
- * The relay may run at most {@code P} tasks against the source at once ({@link Builder#permits}). A lane may
- * reserve {@code d_i} of them ({@link LaneSpec#dedicatedPermits()}); the other {@code S = P - Σ d_i} form the
- * <em>shared pool</em>. Each lane holds a FIFO of ready items (leases) and a {@link LaneSpec}: weight
- * {@code w_i}, in-flight cap, optional token-bucket rate limit, paused or not. The caller asks {@link #next()}
- * for the next item whenever something changed; it returns an item and takes a permit, or {@code null} when
- * nothing may start now. When the item's work ends the caller reports {@link #complete(Lane, long, long)} with
+ * The relay may run at most {@code P} tasks against the source at once ({@link Builder#permits}); at run time
+ * {@link #limit(int)} may hold it to fewer, {@code L ≤ P} (the permits this process holds of a cluster-wide
+ * pool, or an adaptive limit), which is {@code P} unless set. A lane may reserve {@code d_i} of them
+ * ({@link LaneSpec#dedicatedPermits()}); the other {@code S = L - Σ d_i} form the <em>shared pool</em>. Each lane holds a FIFO of ready items (leases) and a {@link LaneSpec}: weight
+ * {@code w_i}, in-flight cap, optional token-bucket rate limit, paused or not. The caller asks
+ * {@link #next(Starter)} for the next item whenever something changed; it takes a permit and hands the item, its
+ * lane and its ticket to the caller's {@link Starter}, or returns {@code false} when nothing may start now. When
+ * the item's work ends the caller reports {@link #complete(Lane, long, long)} with
  * the work's actual <em>cost</em> (nanoseconds of source time, or rows — one unit for the whole scheduler).
  *
  * <h2>Algorithm</h2>
@@ -39,16 +41,20 @@ import java.util.Objects;
  * Lanes (re)entering the ring are placed last in the current round.
  *
  * <p>Dedicated permits bypass the ring: a lane with a free dedicated permit and a ready item starts it at once
- * (on the next call of {@link #next()}), uncharged. Dedicated permits are reserved: they stay idle while their
+ * (on the next call of {@link #next(Starter)}), uncharged. Dedicated permits are reserved: they stay idle while their
  * lane has nothing to run, which is the price of "within one dispatch".
  *
  * <h2>Invariants</h2>
  * <ol>
  *   <li>Permits: {@code inUse ≤ P} always, and shared-pool starts only while {@code sharedInUse < S}; a
- *       lane's dedicated starts only while {@code dedicatedInUse_i < d_i}. Nothing else takes a permit.
+ *       lane's dedicated starts only while {@code dedicatedInUse_i < d_i}. Nothing else takes a permit. Under a
+ *       limit {@code L}, {@code S = L − Σ max(d_i, dedicatedInUse_i)} and the {@code d_i} in force sum to at most
+ *       {@code max(L, k)} for {@code k} lanes with dedicated permits (each keeps one); {@code L = 0} starts
+ *       nothing. Lowering the limit takes no permit back: once the tasks started before it ended,
+ *       {@code inUse ≤ max(L, k)}.
  *   <li>Caps: {@code inFlight_i ≤ maxInFlight_i}; a paused lane starts nothing.
  *   <li>Work conservation (shared pool): if {@code sharedInUse < S} and some lane is in the ring,
- *       {@link #next()} starts an item. The loop terminates because every step adds a positive quantum to the
+ *       {@link #next(Starter)} starts an item. The loop terminates because every step adds a positive quantum to the
  *       visited lane's deficit.
  *   <li>Fair share: between two instants at which lanes i and j are both continuously backlogged,
  *       {@code |served_i / w_i − served_j / w_j| ≤ Q + C_i/w_i + C_j/w_j + (estimate error of one visit)},
@@ -80,9 +86,10 @@ import java.util.Objects;
  * config task waits at most about {@code r + 32 s} — one backfill task plus one round — instead of a week.
  *
  * <h2>Cost</h2>
- * {@link #next()} and {@link #complete} run in O(1) amortized time and allocate nothing: lanes are intrusive
- * list nodes, ready items sit in each lane's {@link ArrayDeque}, and the choice of lane and permit is
- * returned through {@link #lastLane()} and {@link #lastTicket()} rather than a result object. A visit that
+ * {@link #next(Starter)} and {@link #complete} run in O(1) amortized time and allocate nothing: lanes are
+ * intrusive list nodes, ready items sit in each lane's {@link ArrayDeque}, and the choice (lane, item, ticket)
+ * is handed to the caller's {@link Starter} — one object the caller keeps — rather than returned in a result
+ * object. A visit that
  * starts nothing adds {@code Q_i ≥ Q} to a debt that is at most the cost of the lane's own finished tasks, so
  * such skips are bounded by the total cost divided by {@code Q}.
  *
@@ -100,6 +107,8 @@ public final class FairScheduler<T> {
     private static final int ESTIMATE_SHIFT = 2;
 
     private final int permits;
+    /** The permits that may be used now, {@code L ≤ P}: see {@link #limit(int)}. */
+    private int limit;
     private final long quantum;
     private final Clock clock;
 
@@ -125,11 +134,9 @@ public final class FairScheduler<T> {
     private final List<Lane<T>> lanes = new ArrayList<>();
     private final List<Lane<T>> rateBlocked = new ArrayList<>();
 
-    private Lane<T> lastLane;
-    private long lastTicket;
-
     private FairScheduler(Builder b) {
         this.permits = b.permits;
+        this.limit = b.permits;
         this.quantum = b.quantum;
         this.clock = b.clock;
     }
@@ -155,10 +162,10 @@ public final class FairScheduler<T> {
                 throw new IllegalArgumentException("lane '" + spec.name() + "' exists already");
             }
         }
-        checkDedicated(spec.name(), spec.dedicatedPermits(), 0);
+        checkDedicated(spec.name(), spec.dedicatedPermits(), null);
         Lane<T> lane = new Lane<>(spec, quantum, clock.millis());
-        reserve(lane);
         lanes.add(lane);
+        applyLimit();
         return lane;
     }
 
@@ -174,10 +181,63 @@ public final class FairScheduler<T> {
         if (!spec.name().equals(lane.name)) {
             throw new IllegalArgumentException("lane '" + lane.name + "' cannot be renamed to '" + spec.name() + "'");
         }
-        checkDedicated(spec.name(), spec.dedicatedPermits(), lane.reserved);
+        checkDedicated(spec.name(), spec.dedicatedPermits(), lane);
         lane.apply(spec, clock.millis());
-        reserve(lane);
+        applyLimit();
         refresh(lane);
+    }
+
+    /**
+     * Sets the number of permits the scheduler may use from now on, {@code L ≤ P} — the permits this process
+     * holds of a cluster-wide pool, or an adaptive limit below the configured {@code P}. Lowering it preempts
+     * nothing: tasks in flight keep their permits, and the lower limit takes effect as they end. Raising it lets
+     * the next {@link #next(Starter)} start work at once.
+     *
+     * <p>Dedicated permits come first: while {@code L ≥ Σ d_i} every lane keeps its {@code d_i} and the shared
+     * pool is {@code L − Σ d_i}. Below that each lane's dedicated permits shrink in proportion, but a lane that
+     * has dedicated permits keeps at least one: with {@code k} such lanes, the permits in use come to at most
+     * {@code max(L, k)} (never more than {@code P}) once the tasks started before the change ended. {@code L = 0}
+     * stops every start, dedicated ones included (a process that lost its permits).
+     *
+     * @param limit the permits to use, within {@code [0, P]}
+     * @throws IllegalArgumentException if the limit is outside {@code [0, P]}
+     */
+    public void limit(int limit) {
+        if (limit < 0 || limit > permits) {
+            throw new IllegalArgumentException("permit limit must be within [0, " + permits + "] but was " + limit);
+        }
+        this.limit = limit;
+        applyLimit();
+    }
+
+    /**
+     * Recomputes every lane's dedicated permits in force from the limit, and what they reserve. O(lanes); runs
+     * only when lanes or the limit change. Below {@code Σ d_i}, each of the {@code k} lanes with dedicated permits
+     * keeps one and the other {@code L − k} are shared out in proportion to {@code d_i − 1} (rounded down; the
+     * remainder joins the shared pool), so {@code Σ d'_i ≤ max(L, k)}.
+     */
+    private void applyLimit() {
+        int configured = 0;
+        int withDedicated = 0;
+        for (Lane<T> l : lanes) {
+            configured += l.dedicatedConfigured;
+            if (l.dedicatedConfigured > 0) {
+                withDedicated++;
+            }
+        }
+        int extra = Math.max(0, limit - withDedicated);
+        int extraWanted = configured - withDedicated;
+        for (Lane<T> l : lanes) {
+            int d = l.dedicatedConfigured;
+            if (limit == 0) {
+                d = 0;
+            } else if (configured > limit && d > 0) {
+                d = extraWanted == 0 ? 1 : 1 + (int) ((long) (d - 1) * extra / extraWanted);
+            }
+            l.dedicated = d;
+            reserve(l);
+            refresh(l);
+        }
     }
 
     /**
@@ -190,11 +250,17 @@ public final class FairScheduler<T> {
         lane.reserved = r;
     }
 
-    private void checkDedicated(String name, int wanted, int current) {
-        int total = dedicatedTotal - current + wanted;
-        if (total > permits) {
+    /** Σ over the other lanes of {@code max(d_j, dedicatedInUse_j)}, plus {@code wanted}, must fit in {@code P}. */
+    private void checkDedicated(String name, int wanted, Lane<T> self) {
+        int others = 0;
+        for (Lane<T> l : lanes) {
+            if (l != self) {
+                others += Math.max(l.dedicatedConfigured, l.dedicatedInUse);
+            }
+        }
+        if (others + wanted > permits) {
             throw new IllegalArgumentException("lane '" + name + "' asks for " + wanted + " dedicated permits, but only "
-                    + (permits - dedicatedTotal + current) + " of the " + permits + " source permits are not dedicated");
+                    + (permits - others) + " of the " + permits + " source permits are not dedicated");
         }
     }
 
@@ -211,10 +277,12 @@ public final class FairScheduler<T> {
         lane.ready.clear();
         lane.removed = true;
         refresh(lane);
+        lane.dedicatedConfigured = 0;
         lane.dedicated = 0;
         reserve(lane);
         lanes.remove(lane);
         rateBlocked.remove(lane);
+        applyLimit();
         return left;
     }
 
@@ -274,20 +342,43 @@ public final class FairScheduler<T> {
     // ------------------------------------------------------------------ decisions
 
     /**
-     * Starts the next item if a permit and an eligible lane allow it. Allocates nothing.
+     * Receives the scheduler's choice: called by {@link #next(Starter)} once per start, synchronously, on the
+     * caller's thread. Keep one instance (the engine's control turn implements it), so that a decision allocates
+     * nothing.
      *
-     * @return the item, whose permit is now taken; or {@code null} if nothing may start now
+     * @param <T> the item type
      */
-    public T next() {
+    @FunctionalInterface
+    public interface Starter<T> {
+        /**
+         * An item started: its permit is taken. The scheduler's state is consistent when this is called, but the
+         * callee must not call back into the scheduler before it returns.
+         *
+         * @param lane the item's lane
+         * @param item the item, removed from the head of its lane
+         * @param ticket hand it back to {@link #complete(Lane, long, long)} when the item's work ends
+         */
+        void onStart(Lane<T> lane, T item, long ticket);
+    }
+
+    /**
+     * Starts the next item if a permit and an eligible lane allow it, and hands it to {@code starter}. Allocates
+     * nothing.
+     *
+     * @param starter receives the item, its lane and its ticket
+     * @return true if an item started (and {@code starter} was called once); false if nothing may start now
+     */
+    public boolean next(Starter<T> starter) {
         if (sharedInUse + dedicatedInUse >= permits) {
-            return null; // the hard cap, whatever reconfiguration happened meanwhile
+            return false; // the hard cap, whatever reconfiguration happened meanwhile
         }
         Lane<T> d = dedicatedHead;
         if (d != null) {
-            return start(d, true);
+            start(d, true, starter);
+            return true;
         }
-        if (sharedInUse >= permits - dedicatedTotal) {
-            return null;
+        if (sharedInUse >= limit - dedicatedTotal) {
+            return false;
         }
         int skipped = 0;
         while (cursor != null) {
@@ -299,7 +390,8 @@ public final class FairScheduler<T> {
                 visiting = true;
             }
             if (l.deficit > 0) {
-                return start(l, false);
+                start(l, false, starter);
+                return true;
             }
             advance();
             if (++skipped >= ringSize) {
@@ -307,7 +399,7 @@ public final class FairScheduler<T> {
                 skipped = 0;
             }
         }
-        return null;
+        return false;
     }
 
     /**
@@ -333,52 +425,40 @@ public final class FairScheduler<T> {
         }
     }
 
-    private T start(Lane<T> l, boolean dedicated) {
+    private void start(Lane<T> l, boolean dedicated, Starter<T> starter) {
         T item = l.ready.pollFirst();
         l.inFlight++;
+        long ticket;
         if (dedicated) {
             l.dedicatedInUse++;
             dedicatedInUse++;
-            lastTicket = DEDICATED_TICKET;
+            ticket = DEDICATED_TICKET;
         } else {
             sharedInUse++;
             long e = l.estimate;
             l.deficit -= e;
-            lastTicket = e;
+            ticket = e;
             l.chargedShared += e;
         }
         l.started++;
         if (l.rate > 0) {
             l.tokens -= 1.0;
         }
-        lastLane = l;
         if (!dedicated && cursor == l && (--visitBudget <= 0 || l.deficit <= 0)) {
             advance(); // visit spent
         }
         refresh(l);
-        return item;
+        starter.onStart(l, item, ticket);
     }
 
     /** The ticket of a start on a dedicated permit. */
     private static final long DEDICATED_TICKET = -1L;
 
-    /** @return the lane of the item last returned by {@link #next()} */
-    public Lane<T> lastLane() {
-        return lastLane;
-    }
-
-    /**
-     * @return the ticket of the item last returned by {@link #next()}: hand it back to {@link #complete}
-     */
-    public long lastTicket() {
-        return lastTicket;
-    }
-
     /**
      * Reports that an item's work ended (whatever the outcome) and releases its permit.
      *
      * @param lane the item's lane
-     * @param ticket the ticket {@link #lastTicket()} gave when the item started
+     * @param ticket the ticket handed to the {@link Starter} when the item started
      * @param cost the work's actual cost, not negative (0 if it never reached the source)
      */
     public void complete(Lane<T> lane, long ticket, long cost) {
@@ -572,9 +652,14 @@ public final class FairScheduler<T> {
         return sharedInUse;
     }
 
-    /** @return the size of the shared pool, {@code P − Σ dedicated} */
+    /** @return the permit limit {@code L ≤ P} in force (see {@link #limit(int)}); {@code P} unless lowered */
+    public int limit() {
+        return limit;
+    }
+
+    /** @return the size of the shared pool now, {@code max(0, L − Σ reserved dedicated)} */
     public int sharedPermits() {
-        return permits - dedicatedTotal;
+        return Math.max(0, limit - dedicatedTotal);
     }
 
     /** @return the base quantum {@code Q}, in cost units */
@@ -632,7 +717,7 @@ public final class FairScheduler<T> {
 
     @Override
     public String toString() {
-        return "FairScheduler[permits " + permitsInUse() + "/" + permits + " (shared " + sharedInUse + "/" + sharedPermits()
+        return "FairScheduler[permits " + permitsInUse() + "/" + limit + " of " + permits + " (shared " + sharedInUse + "/" + sharedPermits()
                 + "), lanes=" + lanes + "]";
     }
 
@@ -648,6 +733,9 @@ public final class FairScheduler<T> {
         int weight;
         long quantum;
         int maxInFlight;
+        /** Dedicated permits as configured ({@link LaneSpec#dedicatedPermits()}). */
+        int dedicatedConfigured;
+        /** Dedicated permits in force: the configured ones, scaled down under a lower {@link FairScheduler#limit(int)}. */
         int dedicated;
         /** Permits this lane holds out of the shared pool: {@code max(dedicated, dedicatedInUse)}. */
         int reserved;
@@ -693,7 +781,7 @@ public final class FairScheduler<T> {
             this.weight = spec.weight();
             this.quantum = Math.multiplyExact(baseQuantum, (long) spec.weight());
             this.maxInFlight = spec.maxInFlight();
-            this.dedicated = spec.dedicatedPermits();
+            this.dedicatedConfigured = spec.dedicatedPermits();
             double newRate = spec.ratePerSecond().orElse(0);
             if (newRate != rate) {
                 refill(nowMillis);

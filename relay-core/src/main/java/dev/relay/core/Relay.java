@@ -109,6 +109,7 @@ public final class Relay implements AutoCloseable {
     private final AtomicBoolean pumpPending = new AtomicBoolean();
     private final AtomicInteger publishedPermitsInUse = new AtomicInteger();
     private final AtomicInteger publishedMaxPermits = new AtomicInteger();
+    private final AtomicInteger publishedLimit = new AtomicInteger();
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
     private volatile List<LaneRuntime> publishedLanes = List.of();
 
@@ -137,6 +138,7 @@ public final class Relay implements AutoCloseable {
             metrics.register(lane);
         }
         publishedLanes = List.copyOf(lanes.values());
+        publishedLimit.set(b.permits);
     }
 
     /** @return a builder */
@@ -351,6 +353,26 @@ public final class Relay implements AutoCloseable {
     }
 
     /**
+     * Holds the relay to {@code limit} source permits from now on, {@code 0 ≤ limit ≤ P}: the permits this process
+     * holds of a cluster-wide pool, or an adaptive limit. Lowering it preempts nothing (it takes effect as tasks
+     * in flight end); raising it starts work at once. Lanes with dedicated permits keep at least one while the
+     * limit is above 0 (see {@link FairScheduler#limit(int)}); 0 starts nothing at all.
+     *
+     * @param limit the permits to use
+     * @return completed when applied
+     * @throws IllegalArgumentException if the limit is outside {@code [0, P]}
+     */
+    public CompletableFuture<Void> permitLimit(int limit) {
+        if (limit < 0 || limit > scheduler.permits()) {
+            throw new IllegalArgumentException("permit limit must be within [0, " + scheduler.permits() + "] but was " + limit);
+        }
+        return admin(() -> {
+            scheduler.limit(limit);
+            publishedLimit.set(limit);
+        });
+    }
+
+    /**
      * Pauses a lane: it starts nothing and holds no permit; tasks in flight finish.
      *
      * @param name the lane
@@ -549,35 +571,46 @@ public final class Relay implements AutoCloseable {
         }
     }
 
+    /** The scheduler's choices arrive here: one object for the relay's life, so a decision allocates nothing. */
+    private final FairScheduler.Starter<Lease> starter = this::started;
+    /** The time of the dispatch in progress, and whether the worker executor refused a task in it. */
+    private Instant dispatchAt;
+    private boolean refused;
+
     private void dispatch(Instant now) {
-        Lease lease;
-        while ((lease = scheduler.next()) != null) {
-            FairScheduler.Lane<Lease> sl = scheduler.lastLane();
-            long ticket = scheduler.lastTicket();
-            LaneRuntime lane = lanes.get(sl.name());
-            Dispatch d = new Dispatch(lease, lane, ticket, now);
-            inFlight.put(lease, d);
-            int inUse = scheduler.permitsInUse();
-            if (inUse > maxPermitsInUse) {
-                maxPermitsInUse = inUse;
-            }
-            Duration waited = Duration.between(lease.readySince(), now);
-            if (waited.isNegative()) {
-                waited = Duration.ZERO;
-            }
-            lane.started.incrementAndGet();
-            lane.waits.record(waited);
-            metrics.recordWait(lane, waited);
-            listener.started(lease.task(), now, waited, inUse);
-            try {
-                workers.execute(() -> work(d));
-            } catch (RuntimeException e) { // the executor refused: give the permit back, retry later
-                LOG.error("worker executor refused task {}", lease.task().id(), e);
-                inFlight.remove(lease);
-                scheduler.complete(sl, ticket, 0);
-                endLease(lease, Lease::release);
-                break;
-            }
+        dispatchAt = now;
+        refused = false;
+        while (!refused && scheduler.next(starter)) {
+            // each start is handled by started(...)
+        }
+    }
+
+    private void started(FairScheduler.Lane<Lease> sl, Lease lease, long ticket) {
+        Instant now = dispatchAt;
+        LaneRuntime lane = lanes.get(sl.name());
+        Dispatch d = new Dispatch(lease, lane, ticket, now);
+        inFlight.put(lease, d);
+        int inUse = scheduler.permitsInUse();
+        if (inUse > maxPermitsInUse) {
+            maxPermitsInUse = inUse;
+        }
+        Duration waited = Duration.between(lease.readySince(), now);
+        if (waited.isNegative()) {
+            waited = Duration.ZERO;
+        }
+        lane.started.incrementAndGet();
+        lane.waits.record(waited);
+        metrics.recordWait(lane, waited);
+        listener.started(lease.task(), now, waited, inUse);
+        try {
+            workers.execute(() -> work(d));
+        } catch (RuntimeException e) { // the executor refused: give the permit back, retry later
+            LOG.error("worker executor refused task {}", lease.task().id(), e);
+            inFlight.remove(lease);
+            scheduler.complete(sl, ticket, 0);
+            endLease(lease, Lease::release);
+            released(lease.task().id());
+            refused = true;
         }
     }
 
@@ -833,7 +866,7 @@ public final class Relay implements AutoCloseable {
         for (LaneRuntime lane : publishedLanes) {
             out.add(lane.snapshot(now, queue));
         }
-        return new RelaySnapshot(now, scheduler.permits(), publishedPermitsInUse.get(), publishedMaxPermits.get(),
+        return new RelaySnapshot(now, scheduler.permits(), publishedLimit.get(), publishedPermitsInUse.get(), publishedMaxPermits.get(),
                 List.copyOf(out));
     }
 

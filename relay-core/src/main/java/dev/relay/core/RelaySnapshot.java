@@ -9,11 +9,13 @@ import java.util.Optional;
  *
  * @param at when it was taken
  * @param permits the source permits {@code P}
+ * @param permitLimit the permits the relay may use now, {@code ≤ P} ({@link Relay#permitLimit(int)}); {@code P}
+ *     unless lowered
  * @param permitsInUse permits held now
  * @param maxPermitsInUse the most permits ever held at once (never more than {@code P})
  * @param lanes the lanes' figures, in the order they were added
  */
-public record RelaySnapshot(Instant at, int permits, int permitsInUse, int maxPermitsInUse, List<LaneSnapshot> lanes) {
+public record RelaySnapshot(Instant at, int permits, int permitLimit, int permitsInUse, int maxPermitsInUse, List<LaneSnapshot> lanes) {
 
     /**
      * @param name a lane name

@@ -126,12 +126,13 @@ class FairSchedulerPropertiesTest {
                 s.enqueue(ls.get(j.lane()), j);
             }
             // dispatch everything allowed now
-            Job started;
-            while ((started = s.next()) != null) {
-                FairScheduler.Lane<Job> lane = s.lastLane();
+            Decision<Job> decision;
+            while ((decision = Decision.next(s)) != null) {
+                Job started = decision.item();
+                FairScheduler.Lane<Job> lane = decision.lane();
                 run.start[started.seq()] = now;
                 remaining[started.lane()]--;
-                running.add(new long[] {now + started.cost(), started.seq(), started.lane(), s.lastTicket()});
+                running.add(new long[] {now + started.cost(), started.seq(), started.lane(), decision.ticket()});
                 if (s.permitsInUse() > sc.permits) {
                     run.violations.add("permits " + s.permitsInUse() + " > " + sc.permits + " at " + now);
                 }

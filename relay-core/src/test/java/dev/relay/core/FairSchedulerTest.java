@@ -24,7 +24,7 @@ class FairSchedulerTest {
 
     @Test
     void next_withoutLanes_returnsNull() {
-        assertNull(scheduler(1).next());
+        assertNull(Decision.next(scheduler(1)));
     }
 
     @Test
@@ -34,13 +34,13 @@ class FairSchedulerTest {
         for (int i = 0; i < 5; i++) {
             s.enqueue(a, "a" + i);
         }
-        assertEquals("a0", s.next());
-        long t0 = s.lastTicket();
-        assertEquals("a1", s.next());
-        assertNull(s.next(), "both permits are taken");
+        Decision<String> first = Decision.next(s);
+        assertEquals("a0", first.item());
+        assertEquals("a1", Decision.nextItem(s));
+        assertNull(Decision.next(s), "both permits are taken");
         assertEquals(2, s.permitsInUse());
-        s.complete(a, t0, 10);
-        assertEquals("a2", s.next());
+        first.complete(s, 10);
+        assertEquals("a2", Decision.nextItem(s));
         assertEquals(2, s.permitsInUse());
     }
 
@@ -50,9 +50,10 @@ class FairSchedulerTest {
         FairScheduler.Lane<String> a = s.addLane(LaneSpec.of("a"));
         s.enqueue(a, "x");
         s.enqueue(a, "y");
-        assertEquals("x", s.next());
-        s.complete(a, s.lastTicket(), 1);
-        assertEquals("y", s.next());
+        Decision<String> x = Decision.next(s);
+        assertEquals("x", x.item());
+        x.complete(s, 1);
+        assertEquals("y", Decision.nextItem(s));
     }
 
     @Test
@@ -63,13 +64,119 @@ class FairSchedulerTest {
         for (int i = 0; i < 10; i++) {
             s.enqueue(bulk, "b" + i);
         }
-        assertEquals("b0", s.next());
-        assertNull(s.next(), "the one shared permit is busy; the dedicated one is reserved");
+        assertEquals("b0", Decision.nextItem(s));
+        assertNull(Decision.next(s), "the one shared permit is busy; the dedicated one is reserved");
         s.enqueue(config, "c0");
-        assertEquals("c0", s.next());
-        assertSame(config, s.lastLane());
-        assertEquals(-1L, s.lastTicket(), "dedicated ticket");
+        Decision<String> c = Decision.next(s);
+        assertEquals("c0", c.item());
+        assertSame(config, c.lane());
+        assertEquals(-1L, c.ticket(), "dedicated ticket");
         assertEquals(2, s.permitsInUse());
+    }
+
+    @Test
+    void limit_lowered_takesNoPermitBack_andTakesEffectAsTasksEnd() {
+        FairScheduler<String> s = scheduler(4);
+        FairScheduler.Lane<String> a = s.addLane(LaneSpec.of("a"));
+        for (int i = 0; i < 10; i++) {
+            s.enqueue(a, "a" + i);
+        }
+        Decision<String>[] running = startAll(s, 4);
+        s.limit(2);
+        assertEquals(4, s.permitsInUse(), "lowering preempts nothing");
+        assertNull(Decision.next(s));
+        running[0].complete(s, 1);
+        assertNull(Decision.next(s), "3 in use, limit 2");
+        running[1].complete(s, 1);
+        running[2].complete(s, 1);
+        assertEquals("a4", Decision.nextItem(s), "1 in use, limit 2: one more starts");
+        assertNull(Decision.next(s));
+        assertEquals(2, s.permitsInUse());
+    }
+
+    @Test
+    void limit_raised_startsWorkAtOnce() {
+        FairScheduler<String> s = scheduler(3);
+        FairScheduler.Lane<String> a = s.addLane(LaneSpec.of("a"));
+        s.limit(1);
+        for (int i = 0; i < 5; i++) {
+            s.enqueue(a, "a" + i);
+        }
+        assertEquals("a0", Decision.nextItem(s));
+        assertNull(Decision.next(s));
+        s.limit(3);
+        assertEquals("a1", Decision.nextItem(s));
+        assertEquals("a2", Decision.nextItem(s));
+        assertNull(Decision.next(s), "never above P");
+        assertEquals(3, s.permitsInUse());
+    }
+
+    @Test
+    void limit_belowTheDedicatedPermits_keepsOnePerDedicatedLane_andEmptiesTheSharedPool() {
+        FairScheduler<String> s = scheduler(6);
+        FairScheduler.Lane<String> big = s.addLane(LaneSpec.builder("big").dedicatedPermits(3).build());
+        FairScheduler.Lane<String> small = s.addLane(LaneSpec.builder("small").dedicatedPermits(1).build());
+        FairScheduler.Lane<String> shared = s.addLane(LaneSpec.of("shared"));
+        for (int i = 0; i < 5; i++) {
+            s.enqueue(big, "b" + i);
+            s.enqueue(small, "s" + i);
+            s.enqueue(shared, "x" + i);
+        }
+        s.limit(1);
+        assertEquals(0, s.sharedPermits());
+        int started = startAll(s, 10).length;
+        assertEquals(2, started, "each dedicated lane keeps one permit, max(L, k) = 2");
+        assertEquals(1, big.inFlight());
+        assertEquals(1, small.inFlight());
+        assertEquals(0, shared.inFlight());
+    }
+
+    @Test
+    void limit_betweenTheDedicatedLanesAndTheirPermits_sharesTheRestInProportion() {
+        FairScheduler<String> s = scheduler(8);
+        FairScheduler.Lane<String> big = s.addLane(LaneSpec.builder("big").dedicatedPermits(5).build());
+        FairScheduler.Lane<String> small = s.addLane(LaneSpec.builder("small").dedicatedPermits(1).build());
+        for (int i = 0; i < 10; i++) {
+            s.enqueue(big, "b" + i);
+            s.enqueue(small, "s" + i);
+        }
+        s.limit(4);
+        assertEquals(4, startAll(s, 10).length, "never more than L once the limit is at least k");
+        assertEquals(3, big.inFlight(), "1 + the 2 extra permits, all of them wanted by 'big'");
+        assertEquals(1, small.inFlight());
+    }
+
+    @Test
+    void limit_zero_startsNothing_evenOnDedicatedPermits() {
+        FairScheduler<String> s = scheduler(2);
+        FairScheduler.Lane<String> d = s.addLane(LaneSpec.builder("d").dedicatedPermits(1).build());
+        FairScheduler.Lane<String> a = s.addLane(LaneSpec.of("a"));
+        s.enqueue(d, "d0");
+        s.enqueue(a, "a0");
+        s.limit(0);
+        assertNull(Decision.next(s));
+        s.limit(2);
+        assertEquals(2, startAll(s, 5).length);
+    }
+
+    @Test
+    void limit_outsideZeroToP_failsNamingTheValue() {
+        FairScheduler<String> s = scheduler(2);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> s.limit(3));
+        assertTrue(e.getMessage().contains("3") && e.getMessage().contains("[0, 2]"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> s.limit(-1));
+    }
+
+    /** Starts up to {@code max} items and returns the decisions. */
+    private static Decision<String>[] startAll(FairScheduler<String> s, int max) {
+        java.util.List<Decision<String>> out = new java.util.ArrayList<>();
+        Decision<String> d;
+        while (out.size() < max && (d = Decision.next(s)) != null) {
+            out.add(d);
+        }
+        @SuppressWarnings("unchecked")
+        Decision<String>[] a = out.toArray(new Decision[0]);
+        return a;
     }
 
     @Test
@@ -99,8 +206,9 @@ class FairSchedulerTest {
         }
         int fromA = 0;
         for (int i = 0; i < 3; i++) {
-            assertTrue(s.next() != null);
-            if (s.lastLane() == a) {
+            Decision<String> d = Decision.next(s);
+            assertTrue(d != null);
+            if (d.lane() == a) {
                 fromA++;
             }
         }
@@ -115,10 +223,10 @@ class FairSchedulerTest {
         FairScheduler.Lane<String> a = s.addLane(LaneSpec.of("a"));
         s.enqueue(a, "x");
         s.pause(a);
-        assertNull(s.next());
+        assertNull(Decision.next(s));
         assertEquals(0, s.permitsInUse(), "a paused lane holds no permit");
         s.resume(a);
-        assertEquals("x", s.next());
+        assertEquals("x", Decision.nextItem(s));
     }
 
     @Test
@@ -127,16 +235,17 @@ class FairSchedulerTest {
         FairScheduler.Lane<String> a = s.addLane(LaneSpec.builder("a").dedicatedPermits(1).build());
         s.enqueue(a, "x");
         s.enqueue(a, "y");
-        assertEquals("x", s.next());
-        long ticket = s.lastTicket();
+        Decision<String> x = Decision.next(s);
+        assertEquals("x", x.item());
+        long ticket = x.ticket();
         assertEquals(List.of("y"), s.removeLane(a));
         assertEquals(1, s.permitsInUse());
         assertThrows(IllegalStateException.class, () -> s.enqueue(a, "z"));
         FairScheduler.Lane<String> b = s.addLane(LaneSpec.of("b"));
         s.enqueue(b, "b0");
-        assertNull(s.next(), "the removed lane's dedicated task still holds the only permit");
+        assertNull(Decision.next(s), "the removed lane's dedicated task still holds the only permit");
         s.complete(a, ticket, 5);
-        assertEquals("b0", s.next());
+        assertEquals("b0", Decision.nextItem(s));
     }
 
     @Test
@@ -145,16 +254,17 @@ class FairSchedulerTest {
         FairScheduler.Lane<String> a = s.addLane(LaneSpec.builder("a").dedicatedPermits(1).build());
         FairScheduler.Lane<String> b = s.addLane(LaneSpec.of("b"));
         s.enqueue(a, "a0");
-        assertEquals("a0", s.next());
-        long ticket = s.lastTicket();
+        Decision<String> a0 = Decision.next(s);
+        assertEquals("a0", a0.item());
+        long ticket = a0.ticket();
         s.updateLane(a, LaneSpec.of("a"));
         for (int i = 0; i < 3; i++) {
             s.enqueue(b, "b" + i);
         }
-        assertEquals("b0", s.next());
-        assertNull(s.next(), "2 permits: a0 (was dedicated) and b0");
+        assertEquals("b0", Decision.nextItem(s));
+        assertNull(Decision.next(s), "2 permits: a0 (was dedicated) and b0");
         s.complete(a, ticket, 1);
-        assertEquals("b1", s.next());
+        assertEquals("b1", Decision.nextItem(s));
         assertEquals(2, s.permitsInUse());
     }
 
@@ -168,8 +278,7 @@ class FairSchedulerTest {
             s.enqueue(light, "l");
         }
         for (int i = 0; i < 4000; i++) {
-            s.next();
-            s.complete(s.lastLane(), s.lastTicket(), 10);
+            Decision.next(s).complete(s, 10);
         }
         double ratio = (double) heavy.served() / light.served();
         assertEquals(3.0, ratio, 0.05, "served heavy " + heavy.served() + " light " + light.served());
@@ -185,9 +294,8 @@ class FairSchedulerTest {
             s.enqueue(small, "s");
         }
         for (int i = 0; i < 4000; i++) {
-            s.next();
-            FairScheduler.Lane<String> l = s.lastLane();
-            s.complete(l, s.lastTicket(), l == big ? 200 : 10);
+            Decision<String> d = Decision.next(s);
+            d.complete(s, d.lane() == big ? 200 : 10);
         }
         double ratio = (double) big.served() / small.served();
         assertEquals(1.0, ratio, 0.05, "served big " + big.served() + " small " + small.served());
@@ -205,8 +313,9 @@ class FairSchedulerTest {
             s.enqueue(b, "b");
         }
         for (int i = 0; i < 10; i++) {
-            assertTrue(s.next() != null);
-            s.complete(s.lastLane(), s.lastTicket(), 1_000_000_000_000L); // a thousand seconds in ns
+            Decision<String> d = Decision.next(s);
+            assertTrue(d != null);
+            d.complete(s, 1_000_000_000_000L); // a thousand seconds in ns
         }
         assertEquals(10, a.completed() + b.completed());
     }
@@ -216,12 +325,11 @@ class FairSchedulerTest {
         FairScheduler<String> s = scheduler(1);
         FairScheduler.Lane<String> a = s.addLane(LaneSpec.of("a"));
         s.enqueue(a, "x");
-        s.next();
-        s.complete(a, s.lastTicket(), 1_000);
+        Decision.next(s).complete(s, 1_000);
         assertTrue(a.deficit() < 0, "debt after an expensive task: " + a.deficit());
         s.enqueue(a, "y");
         assertEquals(0, a.deficit(), "an idle lane's debt is forgiven");
-        assertEquals("y", s.next());
+        assertEquals("y", Decision.nextItem(s));
     }
 
     @Test
@@ -232,16 +340,16 @@ class FairSchedulerTest {
         for (int i = 0; i < 3; i++) {
             s.enqueue(a, "a" + i);
         }
-        assertEquals("a0", s.next());
-        assertNull(s.next(), "no token left");
+        assertEquals("a0", Decision.nextItem(s));
+        assertNull(Decision.next(s), "no token left");
         long at = s.nextRateRefillMillis();
         assertEquals(clock.millis() + 1000, at);
         clock.now = clock.now.plusMillis(999);
         s.refreshRates();
-        assertNull(s.next());
+        assertNull(Decision.next(s));
         clock.now = clock.now.plusMillis(1);
         s.refreshRates();
-        assertEquals("a1", s.next());
+        assertEquals("a1", Decision.nextItem(s));
     }
 
     @Test
@@ -249,8 +357,8 @@ class FairSchedulerTest {
         FairScheduler<String> s = scheduler(1);
         FairScheduler.Lane<String> a = s.addLane(LaneSpec.of("a"));
         s.enqueue(a, "x");
-        s.next();
-        assertThrows(IllegalArgumentException.class, () -> s.complete(a, s.lastTicket(), -1));
+        Decision<String> x = Decision.next(s);
+        assertThrows(IllegalArgumentException.class, () -> s.complete(a, x.ticket(), -1));
     }
 
     @Test
@@ -280,9 +388,10 @@ class FairSchedulerTest {
         s.enqueue(b, "b");
         long before = s.startBound(a);
         assertTrue(before > 0);
-        assertEquals("a1", s.next(), "lane a entered the ring first");
-        assertSame(a, s.lastLane());
-        s.complete(a, s.lastTicket(), 500); // far above its estimate: lane a, still backlogged, is in debt
+        Decision<String> a1 = Decision.next(s);
+        assertEquals("a1", a1.item(), "lane a entered the ring first");
+        assertSame(a, a1.lane());
+        a1.complete(s, 500); // far above its estimate: lane a, still backlogged, is in debt
         assertTrue(a.deficit() < 0);
         assertTrue(s.startBound(a) > before, "debt widens the bound");
     }
@@ -319,11 +428,30 @@ class FairSchedulerTest {
                 s.complete(held[slot], tickets[slot], 7 + (i & 15));
                 held[slot] = null;
             }
-            if (s.next() != null) {
-                held[slot] = s.lastLane();
-                tickets[slot] = s.lastTicket();
-            }
+            HOLD.slot = slot;
+            s.next(HOLD.bind(tickets, held));
             slot = (slot + 1) & 3;
+        }
+    }
+
+    /** A starter kept for the whole test, so that the decisions themselves are measured. */
+    private static final Holder HOLD = new Holder();
+
+    private static final class Holder implements FairScheduler.Starter<String> {
+        int slot;
+        long[] tickets;
+        FairScheduler.Lane<String>[] held;
+
+        Holder bind(long[] tickets, FairScheduler.Lane<String>[] held) {
+            this.tickets = tickets;
+            this.held = held;
+            return this;
+        }
+
+        @Override
+        public void onStart(FairScheduler.Lane<String> lane, String item, long ticket) {
+            held[slot] = lane;
+            tickets[slot] = ticket;
         }
     }
 

@@ -304,6 +304,38 @@ class RelayTest {
     }
 
     @Test
+    void permitLimit_loweredAndRaised_boundsTheTasksInFlight() throws Exception {
+        AtomicInteger running = new AtomicInteger();
+        AtomicInteger most = new AtomicInteger();
+        CountDownLatch gate = new CountDownLatch(1);
+        Puller held = task -> {
+            most.accumulateAndGet(running.incrementAndGet(), Math::max);
+            try {
+                gate.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            running.decrementAndGet();
+            return new ListCursor(task, 1);
+        };
+        Relay r = started(relay().puller(held).sourcePermits(3).lane(LaneSpec.of("a")));
+        r.permitLimit(1).get(5, TimeUnit.SECONDS);
+        for (int i = 0; i < 6; i++) {
+            queue.offer(task("a", i));
+        }
+        await(() -> running.get() == 1, "one task running");
+        Thread.sleep(50);
+        assertEquals(1, most.get(), "the limit holds");
+        assertEquals(1, r.snapshot().permitLimit());
+        r.permitLimit(3).get(5, TimeUnit.SECONDS);
+        await(() -> running.get() == 3, "raising the limit starts work at once");
+        gate.countDown();
+        await(() -> r.snapshot().completed() == 6, "all six");
+        assertEquals(3, most.get(), "never above P");
+        assertThrows(IllegalArgumentException.class, () -> r.permitLimit(4));
+    }
+
+    @Test
     void addLane_atRunTime_relaysItsTasks_andDuplicatesFail() throws Exception {
         Relay r = started(relay().lane(LaneSpec.of("a")));
         r.addLane(LaneSpec.builder("late").weight(2).build()).get(5, TimeUnit.SECONDS);

@@ -2,7 +2,6 @@ package dev.relay.kafka;
 
 import dev.relay.api.InvalidTaskException;
 import dev.relay.api.Task;
-import java.lang.System.Logger.Level;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -38,6 +37,8 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.InterruptException;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeaders;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The one thread that owns the {@link org.apache.kafka.clients.consumer.KafkaConsumer} and all offset state
@@ -74,7 +75,7 @@ import org.apache.kafka.common.header.internals.RecordHeaders;
  */
 final class ConsumerLoop implements Runnable, ConsumerRebalanceListener {
 
-    private static final System.Logger LOG = System.getLogger(ConsumerLoop.class.getName());
+    private static final Logger LOG = LoggerFactory.getLogger(ConsumerLoop.class);
 
     /** Wait before re-sending a retry or dead-letter record whose send failed. */
     private static final long RESEND_BACKOFF_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
@@ -225,18 +226,18 @@ final class ConsumerLoop implements Runnable, ConsumerRebalanceListener {
                 try {
                     turn();
                 } catch (InterruptException e) {
-                    LOG.log(Level.WARNING, "consumer thread interrupted; closing the queue's consumer", e);
+                    LOG.warn("consumer thread interrupted; closing the queue's consumer", e);
                     if (stop == null) {
                         stop = Stop.CLOSE;
                     }
                 } catch (RuntimeException e) {
-                    LOG.log(Level.WARNING, "error in the consumer loop of group " + config.groupId() + "; carrying on", e);
+                    LOG.warn("error in the consumer loop of group " + config.groupId() + "; carrying on", e);
                     sleepQuietly(ERROR_BACKOFF_MILLIS);
                 }
             }
             finish(stop);
         } catch (RuntimeException | Error e) {
-            LOG.log(Level.ERROR, "consumer loop of group " + config.groupId() + " failed while stopping", e);
+            LOG.error("consumer loop of group " + config.groupId() + " failed while stopping", e);
         } finally {
             finished.countDown();
             Object c;
@@ -354,7 +355,7 @@ final class ConsumerLoop implements Runnable, ConsumerRebalanceListener {
                 if (ps == null) {
                     it.remove(); // revoked: the original is delivered again by the new owner
                 } else if (p.resendAtNanos == 0) {
-                    LOG.log(Level.WARNING, "sending to " + p.record.topic() + " for " + p.tp + "@" + p.offset
+                    LOG.warn("sending to " + p.record.topic() + " for " + p.tp + "@" + p.offset
                             + " failed; sending again", e);
                     p.resendAtNanos = now + RESEND_BACKOFF_NANOS;
                 } else if (now - p.resendAtNanos >= 0) {
@@ -472,7 +473,7 @@ final class ConsumerLoop implements Runnable, ConsumerRebalanceListener {
     }
 
     private void deadLetterRaw(PartitionState ps, ConsumerRecord<byte[], byte[]> rec, String reason) {
-        LOG.log(Level.WARNING, "record " + ps.tp + "@" + rec.offset() + " goes to the dead-letter topic: " + reason);
+        LOG.warn("record " + ps.tp + "@" + rec.offset() + " goes to the dead-letter topic: " + reason);
         ProducerRecord<byte[], byte[]> out = new ProducerRecord<>(topics.deadLetterTopic(ps.lane), null, null, rec.key(),
                 rec.value(), deadLetterHeaders(reason, ps.tp, rec.offset()));
         send(out, ps.tp, rec.offset(), ps.epoch);
@@ -608,7 +609,7 @@ final class ConsumerLoop implements Runnable, ConsumerRebalanceListener {
         try {
             endOffsets.putAll(consumer.endOffsets(assigned.keySet(), Duration.ofSeconds(2)));
         } catch (KafkaException e) {
-            LOG.log(Level.DEBUG, "could not refresh end offsets: " + e);
+            LOG.debug("could not refresh end offsets: " + e);
         }
     }
 
@@ -618,7 +619,7 @@ final class ConsumerLoop implements Runnable, ConsumerRebalanceListener {
             try {
                 r.run();
             } catch (RuntimeException e) {
-                LOG.log(Level.WARNING, "availability listener failed", e);
+                LOG.warn("availability listener failed", e);
             }
         }
     }
@@ -658,7 +659,7 @@ final class ConsumerLoop implements Runnable, ConsumerRebalanceListener {
         offsets.keySet().forEach(tp -> states.put(tp, assigned.get(tp)));
         consumer.commitAsync(offsets, (done, error) -> {
             if (error != null) {
-                LOG.log(Level.DEBUG, "asynchronous commit failed (repeated at the next interval): " + error);
+                LOG.debug("asynchronous commit failed (repeated at the next interval): " + error);
                 return;
             }
             done.forEach((tp, om) -> {
@@ -692,7 +693,7 @@ final class ConsumerLoop implements Runnable, ConsumerRebalanceListener {
             });
             return true;
         } catch (KafkaException e) {
-            LOG.log(Level.WARNING, "commit of " + offsets + " failed; those records will be delivered again", e);
+            LOG.warn("commit of " + offsets + " failed; those records will be delivered again", e);
             return false;
         }
     }
@@ -739,7 +740,7 @@ final class ConsumerLoop implements Runnable, ConsumerRebalanceListener {
         try {
             committed = consumer.committed(ours, Duration.ofSeconds(10));
         } catch (KafkaException e) {
-            LOG.log(Level.WARNING, "could not read committed offsets; records completed out of order before the"
+            LOG.warn("could not read committed offsets; records completed out of order before the"
                     + " last commit may be delivered again", e);
             return;
         }
@@ -770,7 +771,7 @@ final class ConsumerLoop implements Runnable, ConsumerRebalanceListener {
                     break;
                 }
                 if (System.nanoTime() - deadline > 0) {
-                    LOG.log(Level.WARNING, "revocation timeout " + config.revocationTimeout() + " passed with leases of "
+                    LOG.warn("revocation timeout " + config.revocationTimeout() + " passed with leases of "
                             + revoked + " still open; they are lost and their tasks will be delivered again");
                     break;
                 }

@@ -4,9 +4,11 @@ import dev.relay.api.Lease;
 import dev.relay.api.QueueException;
 import dev.relay.api.Task;
 import dev.relay.api.TaskQueue;
+import dev.relay.api.TasksNotAcceptedException;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -14,8 +16,10 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -27,9 +31,13 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A {@link TaskQueue} on Kafka: one topic per lane, a classic consumer group with manual commits, exact
@@ -88,18 +96,20 @@ public final class KafkaTaskQueue implements TaskQueue {
     /** Dead letters: when it was dead-lettered, ISO-8601. */
     public static final String HEADER_DLT_TIME = "relay-dlt-time";
 
+    private static final Logger LOG = LoggerFactory.getLogger(KafkaTaskQueue.class);
     private static final AtomicInteger INSTANCES = new AtomicInteger();
 
     private final QueueConfig config;
     private final KafkaProducer<byte[], byte[]> producer;
     private final Map<String, LaneBuffer> lanes = new ConcurrentHashMap<>();
-    private final Set<String> lanesWithTopics = ConcurrentHashMap.newKeySet();
+    private final LaneTopics laneTopics;
     private final ConsumerLoop loop;
     private volatile Runnable listener;
     private volatile boolean closed;
 
     private KafkaTaskQueue(QueueConfig config) {
         this.config = config;
+        this.laneTopics = new LaneTopics(config);
         this.producer = new KafkaProducer<>(producerProperties(config));
         KafkaConsumer<byte[], byte[]> consumer;
         try {
@@ -158,43 +168,124 @@ public final class KafkaTaskQueue implements TaskQueue {
      *
      * <p>Blocks until the broker acknowledged the record ({@code acks=all}, idempotent producer) or the
      * {@linkplain Builder#offerTimeout offer timeout} passed. After a timeout the record may still arrive
-     * later; offering the task again is safe (same id, idempotent sink).
+     * later; offering the task again is safe (same id, idempotent sink). The first offer to a lane creates its
+     * topics when {@linkplain Builder#createTopics asked} and waits until they are ready.
      *
      * @throws QueueException if the record was not acknowledged in time or the queue is closed
+     * @throws IllegalArgumentException if the lane's name is not acceptable, or its topic does not exist and the
+     *         queue does not create topics
      */
     @Override
     public void offer(Task task) {
         Objects.requireNonNull(task, "task");
-        if (closed) {
-            throw new QueueException("queue is closed; task " + task.id() + " was not accepted", null, false);
-        }
-        KafkaTopics.requireLane(task.lane());
-        ensureTopics(Set.of(task.lane()));
-        ProducerRecord<byte[], byte[]> record = new ProducerRecord<>(config.topics().laneTopic(task.lane()),
-                task.id().getBytes(StandardCharsets.UTF_8), TaskRecordCodec.encode(task));
-        try {
-            producer.send(record).get(config.offerTimeout().toMillis(), TimeUnit.MILLISECONDS);
-        } catch (ExecutionException e) {
-            throw new QueueException("task " + task.id() + " was not accepted by Kafka: " + e.getCause().getMessage(),
-                    e.getCause());
-        } catch (TimeoutException e) {
-            throw new QueueException("task " + task.id() + " was not acknowledged within " + config.offerTimeout()
-                    + "; it may still arrive (offering it again is harmless)", e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new QueueException("interrupted while offering task " + task.id(), e);
-        } catch (KafkaException e) {
-            throw new QueueException("task " + task.id() + " was not accepted by Kafka: " + e.getMessage(), e);
+        List<Failure> failures = send(List.of(task));
+        if (!failures.isEmpty()) {
+            Failure f = failures.get(0);
+            throw new QueueException("task " + task.id() + " was not accepted: " + f.reason(), f.cause(), f.retryable());
         }
     }
 
     /**
      * {@inheritDoc}
      *
-     * <p>Creates the lanes' topics first when {@linkplain Builder#createTopics asked} (blocking, up to the
-     * admin timeout). Removing a lane revokes its partitions: its open leases get the revocation treatment.
+     * <p>Checks every task's lane first (creating topics when {@linkplain Builder#createTopics asked}), then
+     * sends the whole batch and waits once, up to the {@linkplain Builder#offerTimeout offer timeout}, for all
+     * acknowledgements: a batch costs about one round trip to the brokers, not one per task.
      *
-     * @throws IllegalArgumentException naming a lane name this backend does not accept
+     * @throws TasksNotAcceptedException naming the tasks whose records were not acknowledged in time or failed;
+     *         every other task of the batch was acknowledged ({@code acks=all})
+     * @throws IllegalArgumentException if a lane's name is not acceptable, or its topic does not exist and the
+     *         queue does not create topics; then nothing was sent
+     */
+    @Override
+    public void offerAll(List<Task> tasks) {
+        Objects.requireNonNull(tasks, "tasks");
+        if (tasks.isEmpty()) {
+            return;
+        }
+        List<Failure> failures = send(tasks);
+        if (failures.isEmpty()) {
+            return;
+        }
+        List<Task> notAccepted = new ArrayList<>(failures.size());
+        boolean retryable = true;
+        for (Failure f : failures) {
+            notAccepted.add(f.task());
+            retryable &= f.retryable();
+        }
+        Failure first = failures.get(0);
+        throw new TasksNotAcceptedException(notAccepted, tasks.size(), new QueueException("task " + first.task().id()
+                + ": " + first.reason(), first.cause(), first.retryable()), retryable);
+    }
+
+    /** A task whose record was not acknowledged. */
+    private record Failure(Task task, String reason, Throwable cause, boolean retryable) {
+    }
+
+    /**
+     * Sends the tasks' records and waits for their acknowledgements.
+     *
+     * @return the failures, in the order of the tasks; empty if every record was acknowledged
+     */
+    private List<Failure> send(List<Task> tasks) {
+        Set<String> batchLanes = new HashSet<>();
+        for (int i = 0; i < tasks.size(); i++) {
+            Task t = Objects.requireNonNull(tasks.get(i), "task " + i + " of the batch");
+            batchLanes.add(KafkaTopics.requireLane(t.lane()));
+        }
+        if (closed) {
+            List<Failure> all = new ArrayList<>(tasks.size());
+            for (Task t : tasks) {
+                all.add(new Failure(t, "the queue is closed", null, false));
+            }
+            return all;
+        }
+        laneTopics.ensure(batchLanes);
+        List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>(tasks.size());
+        for (Task t : tasks) { // encode all first: a task that cannot be encoded fails the batch before any send
+            records.add(new ProducerRecord<>(config.topics().laneTopic(t.lane()), t.id().getBytes(StandardCharsets.UTF_8),
+                    TaskRecordCodec.encode(t)));
+        }
+        List<Future<RecordMetadata>> acks = new ArrayList<>(tasks.size());
+        for (ProducerRecord<byte[], byte[]> r : records) {
+            try {
+                acks.add(producer.send(r));
+            } catch (KafkaException e) {
+                acks.add(CompletableFuture.failedFuture(e));
+            }
+        }
+        List<Failure> failures = new ArrayList<>();
+        long deadline = config.clock().millis() + config.offerTimeout().toMillis();
+        for (int i = 0; i < tasks.size(); i++) {
+            Task t = tasks.get(i);
+            try {
+                acks.get(i).get(Math.max(0, deadline - config.clock().millis()), TimeUnit.MILLISECONDS);
+            } catch (ExecutionException e) {
+                Throwable c = e.getCause();
+                failures.add(new Failure(t, "not accepted by Kafka: " + c.getMessage(), c, c instanceof RetriableException));
+            } catch (TimeoutException e) {
+                failures.add(new Failure(t, "not acknowledged within " + config.offerTimeout()
+                        + "; it may still arrive (offering it again is harmless)", e, true));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                for (int j = i; j < tasks.size(); j++) {
+                    failures.add(new Failure(tasks.get(j), "interrupted while waiting for the acknowledgement", e, true));
+                }
+                break;
+            }
+        }
+        return failures;
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Creates the lanes' topics first when {@linkplain Builder#createTopics asked} (blocking, up to the
+     * admin timeout, until they are ready). Removing a lane revokes its partitions: its open leases get the
+     * revocation treatment.
+     *
+     * @throws IllegalArgumentException naming a lane name this backend does not accept, or a lane whose topic does
+     *         not exist when the queue does not create topics
      * @throws QueueException if topics could not be created
      */
     @Override
@@ -206,29 +297,11 @@ public final class KafkaTaskQueue implements TaskQueue {
         for (String lane : laneNames) {
             KafkaTopics.requireLane(lane);
         }
-        ensureTopics(laneNames);
+        laneTopics.ensure(laneNames);
         for (String lane : laneNames) {
             lanes.computeIfAbsent(lane, LaneBuffer::new);
         }
         loop.subscribe(laneNames);
-    }
-
-    private void ensureTopics(Set<String> laneNames) {
-        if (!config.createTopics()) {
-            return;
-        }
-        Set<String> missing = new HashSet<>(laneNames);
-        missing.removeAll(lanesWithTopics);
-        if (missing.isEmpty()) {
-            return;
-        }
-        Map<String, Object> props = new HashMap<>(config.clientProperties());
-        props.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
-        props.put(CommonClientConfigs.CLIENT_ID_CONFIG, config.clientId() + "-admin");
-        try (Admin admin = Admin.create(props)) {
-            config.topics().create(admin, missing, config.adminTimeout());
-        }
-        lanesWithTopics.addAll(missing);
     }
 
     @Override
@@ -324,8 +397,7 @@ public final class KafkaTaskQueue implements TaskQueue {
         closed = true;
         try {
             if (!loop.stop(how, config.revocationTimeout().multipliedBy(3).plusSeconds(10))) {
-                java.lang.System.getLogger(KafkaTaskQueue.class.getName()).log(System.Logger.Level.WARNING,
-                        "consumer thread of group " + config.groupId() + " did not stop in time");
+                LOG.warn("consumer thread of group {} did not stop in time", config.groupId());
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

@@ -19,6 +19,10 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.TopicPartitionInfo;
 import org.apache.kafka.common.config.ConfigResource;
 import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.errors.TopicExistsException;
@@ -47,6 +51,9 @@ import org.apache.kafka.common.errors.TopicExistsException;
  * <p>Instances are immutable and threadsafe; build one with {@link #builder()}.
  */
 public final class KafkaTopics {
+
+    /** How often {@link #awaitReady} asks the cluster again. */
+    static final long READY_POLL_MILLIS = 50;
 
     /** Suffix of a lane's retry topic. */
     public static final String RETRY_SUFFIX = ".retry";
@@ -185,15 +192,20 @@ public final class KafkaTopics {
     }
 
     /**
-     * Creates the topics of the lanes that do not exist yet, and checks that the lane and retry topics that
-     * exist keep records at least for the longest outage.
+     * Creates the topics of the lanes that do not exist yet, checks that the lane and retry topics that
+     * existed keep records at least for the longest outage, and waits until every partition of the lanes'
+     * topics is ready: it has a leader and that leader answers for it (a {@code ListOffsets} request
+     * succeeds). A producer that sends to a partition whose leader is not serving it yet gets
+     * {@code NOT_LEADER_OR_FOLLOWER}, and an idempotent producer with several batches in flight can then loop
+     * on {@code OUT_OF_ORDER_SEQUENCE_NUMBER}; after this method returns, the first send goes to a serving
+     * leader.
      *
      * @param admin an admin client
      * @param lanes the lanes
-     * @param timeout how long to wait for the cluster
+     * @param timeout how long to wait for the cluster, for the creation and again for the readiness
      * @return the topics created
-     * @throws QueueException if a topic could not be created, or an existing one keeps records for less than
-     *         the longest outage (not retryable)
+     * @throws QueueException if a topic could not be created or did not become ready in time (naming it), or
+     *         an existing one keeps records for less than the longest outage (not retryable)
      */
     public Set<String> create(Admin admin, Collection<String> lanes, Duration timeout) {
         Set<String> created = new LinkedHashSet<>();
@@ -235,6 +247,11 @@ public final class KafkaTopics {
             if (!preexisting.isEmpty()) {
                 checkRetention(admin, preexisting, timeout);
             }
+            List<String> names = new ArrayList<>();
+            for (NewTopic t : wanted) {
+                names.add(t.name());
+            }
+            awaitReady(admin, names, timeout);
         } catch (ExecutionException e) {
             throw new QueueException("could not list or create topics of lanes " + lanes + ": " + e.getCause().getMessage(),
                     e.getCause());
@@ -245,6 +262,62 @@ public final class KafkaTopics {
             throw new QueueException("interrupted while creating topics of lanes " + lanes, e);
         }
         return created;
+    }
+
+    /**
+     * Waits until every partition of the topics has a leader that serves it: {@code describeTopics} shows a
+     * leader, and a {@code ListOffsets} request for the partition's end offset succeeds (it fails while the
+     * leader has not yet taken the partition over). Asks again every 50 ms until the timeout.
+     *
+     * @param admin an admin client
+     * @param topics the topics, which must exist
+     * @param timeout how long to wait
+     * @throws QueueException naming the topics not ready in time, with the last error
+     */
+    public static void awaitReady(Admin admin, Collection<String> topics, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        Exception last = null;
+        Set<String> waiting = new LinkedHashSet<>(topics);
+        while (true) {
+            try {
+                long left = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
+                Map<String, TopicDescription> described = admin.describeTopics(waiting).allTopicNames()
+                        .get(left, TimeUnit.MILLISECONDS);
+                Map<TopicPartition, OffsetSpec> probe = new HashMap<>();
+                List<String> leaderless = new ArrayList<>();
+                for (TopicDescription d : described.values()) {
+                    for (TopicPartitionInfo pi : d.partitions()) {
+                        if (pi.leader() == null || pi.leader().isEmpty()) {
+                            leaderless.add(d.name() + "-" + pi.partition());
+                        }
+                        probe.put(new TopicPartition(d.name(), pi.partition()), OffsetSpec.latest());
+                    }
+                }
+                if (leaderless.isEmpty()) {
+                    left = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
+                    admin.listOffsets(probe).all().get(left, TimeUnit.MILLISECONDS);
+                    return;
+                }
+                last = new IllegalStateException("no leader yet for " + leaderless);
+            } catch (ExecutionException e) {
+                last = e.getCause() instanceof Exception ex ? ex : e;
+            } catch (TimeoutException e) {
+                last = e;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new QueueException("interrupted while waiting for topics " + waiting + " to become ready", e);
+            }
+            if (System.nanoTime() - deadline >= 0) {
+                throw new QueueException("topics " + waiting + " were not ready within " + timeout + " (every partition"
+                        + " needs a leader that serves it): " + (last == null ? "timed out" : last.getMessage()), last);
+            }
+            try {
+                Thread.sleep(READY_POLL_MILLIS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new QueueException("interrupted while waiting for topics " + waiting + " to become ready", e);
+            }
+        }
     }
 
     /**

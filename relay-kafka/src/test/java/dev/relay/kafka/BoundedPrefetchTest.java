@@ -12,7 +12,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
 
@@ -42,11 +41,10 @@ class BoundedPrefetchTest {
             for (int i = 0; i < values.length; i++) {
                 values[i] = TaskRecordCodec.encode(TestSink.task("backfill", i));
             }
-            try (KafkaProducer<byte[], byte[]> p = EmbeddedKafka.producer(servers)) {
+            try (EmbeddedKafka.SetupProducer p = EmbeddedKafka.setupProducer(servers)) {
                 for (int i = 0; i < LAG; i++) {
                     p.send(new ProducerRecord<>(topics.laneTopic("backfill"), i % 2, null, values[i % values.length]));
                 }
-                p.flush();
             }
             System.out.printf("[bounded] produced %d backfill records in %d ms%n", LAG, (System.nanoTime() - t0) / 1_000_000);
 

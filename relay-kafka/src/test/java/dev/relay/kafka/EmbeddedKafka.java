@@ -90,6 +90,51 @@ final class EmbeddedKafka {
         return Admin.create(Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, servers));
     }
 
+    /**
+     * A producer for test setups that checks every send: {@link SetupProducer#close()} waits for all
+     * acknowledgements and fails, naming how many records were lost and the first cause, if any send failed.
+     * A setup that lost records fails as a setup, not later as a wrong count in the test.
+     */
+    static SetupProducer setupProducer(String servers) {
+        return new SetupProducer(producer(servers));
+    }
+
+    /** See {@link #setupProducer}. Not threadsafe. */
+    static final class SetupProducer implements AutoCloseable {
+        private final KafkaProducer<byte[], byte[]> producer;
+        private final java.util.concurrent.atomic.AtomicLong failed = new java.util.concurrent.atomic.AtomicLong();
+        private final java.util.concurrent.atomic.AtomicReference<Exception> first = new java.util.concurrent.atomic.AtomicReference<>();
+        private long sent;
+
+        private SetupProducer(KafkaProducer<byte[], byte[]> producer) {
+            this.producer = producer;
+        }
+
+        void send(org.apache.kafka.clients.producer.ProducerRecord<byte[], byte[]> record) {
+            sent++;
+            producer.send(record, (md, e) -> {
+                if (e != null) {
+                    failed.incrementAndGet();
+                    first.compareAndSet(null, e);
+                }
+            });
+        }
+
+        /** Waits for every acknowledgement; fails if a record was not acknowledged. */
+        @Override
+        public void close() {
+            try {
+                producer.flush();
+            } finally {
+                producer.close(Duration.ofSeconds(30));
+            }
+            if (failed.get() > 0) {
+                throw new IllegalStateException("test setup lost " + failed.get() + " of its " + sent + " records; first"
+                        + " failure: " + first.get(), first.get());
+            }
+        }
+    }
+
     static KafkaProducer<byte[], byte[]> producer(String servers) {
         Properties p = new Properties();
         p.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, servers);

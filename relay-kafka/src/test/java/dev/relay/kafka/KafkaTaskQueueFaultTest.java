@@ -18,7 +18,6 @@ import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.internals.RecordHeaders;
@@ -124,7 +123,7 @@ class KafkaTaskQueueFaultTest {
         TestSink.Worker worker = sink.new Worker(q, Set.of("config"));
         try {
             q.subscribe(Set.of("config"));
-            try (KafkaProducer<byte[], byte[]> p = EmbeddedKafka.producer(EmbeddedKafka.bootstrapServers())) {
+            try (EmbeddedKafka.SetupProducer p = EmbeddedKafka.setupProducer(EmbeddedKafka.bootstrapServers())) {
                 for (int i = 0; i < 120; i++) {
                     Task t = TestSink.task("config", i);
                     offered.add(t.id());
@@ -156,7 +155,6 @@ class KafkaTaskQueueFaultTest {
                 bad.put(key, "malformed retry record");
                 p.send(new ProducerRecord<>(topics.retryTopic("config"), null, null, key.getBytes(StandardCharsets.UTF_8),
                         TaskRecordCodec.encode(TestSink.task("config", 30_000)), new RecordHeaders()));
-                p.flush();
             }
             TestSink.await(() -> sink.hasAll(offered), Duration.ofSeconds(60));
         } finally {

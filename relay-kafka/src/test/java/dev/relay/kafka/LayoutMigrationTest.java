@@ -18,7 +18,6 @@ import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.junit.jupiter.api.Test;
 
@@ -31,9 +30,10 @@ class LayoutMigrationTest {
     private static Map<String, Task> fillLegacyTopic(String servers, String topic, int windows) throws Exception {
         try (Admin admin = EmbeddedKafka.admin(servers)) {
             admin.createTopics(List.of(new NewTopic(topic, 3, (short) 1))).all().get(30, TimeUnit.SECONDS);
+            KafkaTopics.awaitReady(admin, List.of(topic), Duration.ofSeconds(30)); // a fresh topic: leaders first
         }
         Map<String, Task> tasks = new HashMap<>();
-        try (KafkaProducer<byte[], byte[]> p = EmbeddedKafka.producer(servers)) {
+        try (EmbeddedKafka.SetupProducer p = EmbeddedKafka.setupProducer(servers)) {
             for (int i = 0; i < windows; i++) {
                 String d = DISTRICTS[i % DISTRICTS.length];
                 Task t = Task.builder("legacy", "D" + d + ".VDS30SEC")
@@ -52,7 +52,6 @@ class LayoutMigrationTest {
             // the old relay put SQL text in messages: such a record cannot be migrated
             p.send(new ProducerRecord<>(topic, null,
                     "SELECT * FROM D7.VDS30SEC WHERE SAMPLE_TIME BETWEEN :a AND :b".getBytes(StandardCharsets.UTF_8)));
-            p.flush();
         }
         return tasks;
     }

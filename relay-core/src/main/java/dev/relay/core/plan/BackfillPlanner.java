@@ -145,30 +145,54 @@ public final class BackfillPlanner {
                 observe(clock.instant()); // the baseline of the completion rate
             }
             int capacity = budget.capacity();
-            long offered = 0;
-            while (offered < capacity && cursor.isBefore(to)) {
+            List<Task> batch = new ArrayList<>();
+            List<LocalDateTime> starts = new ArrayList<>();
+            List<Integer> seriesAt = new ArrayList<>();
+            List<Window> windows = new ArrayList<>();
+            List<Integer> skipsAt = new ArrayList<>(); // for each completed window passed: tasks batched before it
+            while (batch.size() < capacity && cursor.isBefore(to)) {
                 SeriesKey s = series.get(cursorSeries);
                 if (pages.get(cursorSeries).isCompleted(cursor)) {
-                    skipped++;
+                    skipsAt.add(batch.size());
                 } else {
                     Window w = grid.windowAt(cursor);
-                    Task task = s.task(lane, w);
-                    queue.offer(task);
-                    budget.offered(task);
-                    manifest.add(s, w);
-                    planned++;
-                    offered++;
+                    batch.add(s.task(lane, w));
+                    starts.add(cursor);
+                    seriesAt.add(cursorSeries);
+                    windows.add(w);
                 }
                 if (++cursorSeries == series.size()) {
                     cursorSeries = 0;
                     cursor = cursor.plus(grid.size());
                 }
             }
+            BatchOffer result = BatchOffer.offer(queue, batch);
+            // resume at the first window not accepted (windows accepted after it are offered again: harmless)
+            int accepted = batch.size();
+            for (int i = 0; i < batch.size(); i++) {
+                if (result.notAccepted().contains(batch.get(i))) {
+                    accepted = i;
+                    cursor = starts.get(i);
+                    cursorSeries = seriesAt.get(i);
+                    break;
+                }
+            }
+            for (int i = 0; i < accepted; i++) {
+                budget.offered(batch.get(i));
+                manifest.add(series.get(seriesAt.get(i)), windows.get(i));
+            }
+            planned += accepted;
+            for (int before : skipsAt) { // completed windows passed before the resume point stay skipped
+                if (before <= accepted) {
+                    skipped++;
+                }
+            }
+            result.rethrow();
             if (!cursor.isBefore(to)) {
                 LOG.info("backfill [{}, {}) of {} series fully planned: {} offered, {} already completed", from, to,
                         series.size(), planned, skipped);
             }
-            return offered;
+            return accepted;
         }
     }
 

@@ -94,7 +94,9 @@ public final class GapDetector {
     }
 
     /**
-     * Offers a task for every gap of the series in the range.
+     * Offers a task for every gap of the series in the range, in one {@link TaskQueue#offerAll batch}. If the
+     * queue does not accept all of them, its {@link dev.relay.api.TasksNotAcceptedException} (naming the tasks
+     * not accepted) propagates; calling {@code replan} again offers the gaps again, which is harmless.
      *
      * @param series some series
      * @param range a source-local range
@@ -106,16 +108,15 @@ public final class GapDetector {
         Names.requireLane(lane);
         Objects.requireNonNull(queue, "queue");
         BackfillManifest.Builder manifest = BackfillManifest.builder();
-        long n = 0;
+        List<Task> batch = new ArrayList<>();
         for (Map.Entry<SeriesKey, List<Window>> e : gaps(series, range).entrySet()) {
             for (Window w : e.getValue()) {
-                Task task = e.getKey().task(lane, w);
-                queue.offer(task);
+                batch.add(e.getKey().task(lane, w));
                 manifest.add(e.getKey(), w);
-                n++;
             }
         }
-        return new Replanned(n, manifest.build());
+        queue.offerAll(batch);
+        return new Replanned(batch.size(), manifest.build());
     }
 
     @Override

@@ -18,6 +18,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -119,10 +120,12 @@ public final class RealtimeTicker {
 
     /**
      * Plans what has closed since the last tick. Call it periodically; calling it more often than windows
-     * close is cheap and plans nothing twice.
+     * close is cheap and plans nothing twice. The tick's tasks, realtime and backfill, go to the queue in one
+     * {@link TaskQueue#offerAll batch}.
      *
-     * <p>If the queue or the ledger fails, the exception propagates and the ticker's state stays at the last
-     * window offered, so the next tick continues from there.
+     * <p>If the queue or the ledger fails, the exception propagates and each series' state goes back to its
+     * first window that was not accepted, so the next tick continues from there (a window accepted after it is
+     * offered again, which is harmless: same task id).
      *
      * @return what this tick offered
      */
@@ -133,8 +136,8 @@ public final class RealtimeTicker {
             // recentFrom closed within the horizon and still count as realtime
             LocalDateTime closedEnd = grid.firstStartClosingAfter(now.minus(lateness));
             LocalDateTime recentFrom = grid.firstStartClosingAfter(now.minus(horizon));
-            long realtime = 0;
             long routed = 0;
+            List<Planning> batch = new ArrayList<>();
             for (SeriesState s : states.values()) {
                 if (s.next == null) {
                     s.watermark = s.watermarkPage.firstMissingFrom(seriesStart);
@@ -150,9 +153,7 @@ public final class RealtimeTicker {
                 }
                 while (s.next.isBefore(closedEnd)) {
                     if (!s.realtimePage.isCompleted(s.next)) {
-                        offer(realtimeLane, s.key, s.next);
-                        realtime++;
-                        realtimeTotal++;
+                        batch.add(new Planning(task(realtimeLane, s.key, s.next), s, s.next, false));
                     }
                     s.next = s.next.plus(grid.size());
                 }
@@ -161,13 +162,58 @@ public final class RealtimeTicker {
                 LOG.info("{} windows of {} series closed more than {} ago (downtime?); they go to lane '{}', at most {} queued at a time",
                         routed, states.size(), horizon, backfillLane, backfillBudget.chunk());
             }
-            long backfill = planBackfill();
+            Map<SeriesState, ArrayDeque<LocalDateTime[]>> pendingBefore = new IdentityHashMap<>();
+            planBackfill(batch, pendingBefore);
+            List<Task> tasks = new ArrayList<>(batch.size());
+            batch.forEach(p -> tasks.add(p.task));
+            BatchOffer offered = BatchOffer.offer(queue, tasks);
+            Set<Task> notAccepted = offered.notAccepted();
+            // a series goes back to its first window not accepted; what it offered before that counts
+            Map<SeriesState, LocalDateTime> realtimeBack = new IdentityHashMap<>();
+            Map<SeriesState, LocalDateTime> backfillBack = new IdentityHashMap<>();
+            for (Planning p : batch) {
+                if (notAccepted.contains(p.task)) {
+                    (p.backfill ? backfillBack : realtimeBack).putIfAbsent(p.series, p.start);
+                }
+            }
+            long realtime = 0;
+            long backfill = 0;
+            for (Planning p : batch) {
+                LocalDateTime back = (p.backfill ? backfillBack : realtimeBack).get(p.series);
+                if (back != null && !p.start.isBefore(back)) {
+                    continue;
+                }
+                if (p.backfill) {
+                    backfillBudget.offered(p.task);
+                    manifest.add(p.series.key, p.task.window().orElseThrow());
+                    backfill++;
+                } else {
+                    realtime++;
+                }
+            }
+            realtimeTotal += realtime;
+            backfillTotal += backfill;
+            realtimeBack.forEach((s, start) -> s.next = start);
+            backfillBack.forEach((s, start) -> {
+                s.pending.clear();
+                for (LocalDateTime[] r : pendingBefore.get(s)) {
+                    if (r[1].isAfter(start)) {
+                        s.pending.add(new LocalDateTime[] {r[0].isBefore(start) ? start : r[0], r[1]});
+                    }
+                }
+            });
+            offered.rethrow();
             return new Planned(realtime, backfill);
         }
     }
 
-    // Guarded by lock. Oldest window first across all series, up to the backfill lane's budget.
-    private long planBackfill() {
+    /** One task of a tick's batch, and where it came from. */
+    private record Planning(Task task, SeriesState series, LocalDateTime start, boolean backfill) {
+    }
+
+    // Guarded by lock. Oldest window first across all series, up to the backfill lane's budget. Remembers
+    // each series' pending ranges as they were before, to wind back what the queue does not accept.
+    private void planBackfill(List<Planning> batch, Map<SeriesState, ArrayDeque<LocalDateTime[]>> pendingBefore) {
         int capacity = backfillBudget.capacity();
         long offered = 0;
         while (offered < capacity) {
@@ -180,28 +226,30 @@ public final class RealtimeTicker {
             if (pick == null) {
                 break;
             }
+            pendingBefore.computeIfAbsent(pick, RealtimeTicker::copyOf);
             LocalDateTime[] range = pick.pending.peek();
             LocalDateTime start = range[0];
             if (!pick.backfillPage.isCompleted(start)) {
-                Task task = offer(backfillLane, pick.key, start);
-                backfillBudget.offered(task);
-                manifest.add(pick.key, task.window().orElseThrow());
+                batch.add(new Planning(task(backfillLane, pick.key, start), pick, start, true));
                 offered++;
-                backfillTotal++;
             }
             range[0] = start.plus(grid.size());
             if (!range[0].isBefore(range[1])) {
                 pick.pending.poll();
             }
         }
-        return offered;
     }
 
-    private Task offer(String lane, SeriesKey series, LocalDateTime start) {
-        Window w = grid.windowAt(start);
-        Task task = series.task(lane, w);
-        queue.offer(task);
-        return task;
+    private static ArrayDeque<LocalDateTime[]> copyOf(SeriesState s) {
+        ArrayDeque<LocalDateTime[]> copy = new ArrayDeque<>();
+        for (LocalDateTime[] r : s.pending) {
+            copy.add(r.clone());
+        }
+        return copy;
+    }
+
+    private Task task(String lane, SeriesKey series, LocalDateTime start) {
+        return series.task(lane, grid.windowAt(start));
     }
 
     /**

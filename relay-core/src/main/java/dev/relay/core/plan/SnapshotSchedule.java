@@ -108,10 +108,15 @@ public final class SnapshotSchedule {
                     LOG.warn("snapshot {} of {} was planned at {} and is not completed after {}; offering it again",
                             table, day, planned.get(), replanAfter);
                 }
-                queue.offer(task);
-                ledger.recordPlanned(task, now);
                 offered.add(task);
             }
+            // one batch; the ledger records as planned exactly what the queue accepted
+            BatchOffer result = BatchOffer.offer(queue, offered);
+            offered.removeAll(result.notAccepted());
+            for (Task task : offered) {
+                ledger.recordPlanned(task, now);
+            }
+            result.rethrow();
             if (!offered.isEmpty()) {
                 LOG.info("planned {} snapshots of {} into lane '{}'", offered.size(), day, lane);
             }
