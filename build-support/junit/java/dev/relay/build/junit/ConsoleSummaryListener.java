@@ -36,14 +36,24 @@ import org.junit.platform.launcher.TestPlan;
  */
 public final class ConsoleSummaryListener implements TestExecutionListener {
 
-    private static final boolean ENABLED = Boolean.getBoolean("relay.console.summary");
-
-    private final PrintStream console = new PrintStream(new FileOutputStream(FileDescriptor.err), true, StandardCharsets.UTF_8);
+    private final boolean enabled;
+    private final PrintStream console;
     private final Map<String, ClassRun> running = new HashMap<>();
     private TestPlan plan;
 
-    /** Creates the listener (called by the JUnit Platform's service loader). */
+    /** Creates the listener (called by the JUnit Platform's service loader): native standard error, if enabled. */
     public ConsoleSummaryListener() {
+        this(new PrintStream(new FileOutputStream(FileDescriptor.err), true, StandardCharsets.UTF_8),
+                Boolean.getBoolean("relay.console.summary"));
+    }
+
+    /**
+     * @param console where the lines go
+     * @param enabled whether to print at all
+     */
+    public ConsoleSummaryListener(PrintStream console, boolean enabled) {
+        this.console = console;
+        this.enabled = enabled;
     }
 
     @Override
@@ -53,14 +63,14 @@ public final class ConsoleSummaryListener implements TestExecutionListener {
 
     @Override
     public synchronized void executionStarted(TestIdentifier id) {
-        if (ENABLED && isTopLevelClass(id)) {
+        if (enabled && isTopLevelClass(id)) {
             running.put(id.getUniqueId(), new ClassRun(className(id)));
         }
     }
 
     @Override
     public synchronized void executionSkipped(TestIdentifier id, String reason) {
-        if (!ENABLED) {
+        if (!enabled) {
             return;
         }
         String why = reason == null || reason.isBlank() ? "no reason given" : reason;
@@ -75,7 +85,7 @@ public final class ConsoleSummaryListener implements TestExecutionListener {
 
     @Override
     public synchronized void executionFinished(TestIdentifier id, TestExecutionResult result) {
-        if (!ENABLED) {
+        if (!enabled) {
             return;
         }
         Optional<ClassRun> run = classRunOf(id);
