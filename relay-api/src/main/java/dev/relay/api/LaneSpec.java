@@ -1,7 +1,9 @@
 package dev.relay.api;
 
+import java.time.Duration;
 import java.util.Objects;
 import java.util.OptionalDouble;
+import java.util.OptionalLong;
 
 /**
  * The specification of a lane: a named stream of tasks with a weight, optional dedicated source permits, an
@@ -15,6 +17,9 @@ import java.util.OptionalDouble;
  *   <li><b>rate limit</b> — at most this many task starts per second (token bucket with a burst).
  *   <li><b>buffer</b> — at most this many leases of the lane are held by the engine waiting for a permit,
  *       so one lane's backlog never fills memory.
+ *   <li><b>max task cost</b> (optional) — a declaration that no task of this lane costs more than this, in the
+ *       relay's cost unit. The scheduler's starvation bound is a guarantee only over lanes that declare it (or
+ *       whose in-flight cap leaves the others enough permits); see {@link #maxTaskCost()}.
  * </ul>
  *
  * <p>Immutable and threadsafe; build one with {@link #builder(String)}.
@@ -32,6 +37,7 @@ public final class LaneSpec {
     private final int rateBurst;
     private final int buffer;
     private final RetryPolicy retryPolicy;
+    private final long maxTaskCost;
 
     private LaneSpec(Builder b) {
         this.name = b.name;
@@ -42,6 +48,7 @@ public final class LaneSpec {
         this.rateBurst = b.rateBurst;
         this.buffer = b.buffer;
         this.retryPolicy = b.retryPolicy;
+        this.maxTaskCost = b.maxTaskCost;
     }
 
     /**
@@ -101,6 +108,18 @@ public final class LaneSpec {
     }
 
     /**
+     * The largest cost one task of this lane may have, as declared by the user, in the relay's cost unit:
+     * nanoseconds of source time with the default cost measure, rows when the relay charges rows. The scheduler
+     * does not stop a task that runs longer; it counts on the declaration for its starvation bound, and a lane
+     * whose task overran its declaration gives no guaranteed bound until its spec is updated.
+     *
+     * @return the declared maximum cost of one task, if declared
+     */
+    public OptionalLong maxTaskCost() {
+        return maxTaskCost > 0 ? OptionalLong.of(maxTaskCost) : OptionalLong.empty();
+    }
+
+    /**
      * @return a builder holding this lane's settings, to derive a changed lane
      */
     public Builder toBuilder() {
@@ -112,6 +131,7 @@ public final class LaneSpec {
         b.rateBurst = rateBurst;
         b.buffer = buffer;
         b.retryPolicy = retryPolicy;
+        b.maxTaskCost = maxTaskCost;
         return b;
     }
 
@@ -120,12 +140,12 @@ public final class LaneSpec {
         return o instanceof LaneSpec l && l.name.equals(name) && l.weight == weight
                 && l.dedicatedPermits == dedicatedPermits && l.maxInFlight == maxInFlight
                 && Double.compare(l.ratePerSecond, ratePerSecond) == 0 && l.rateBurst == rateBurst
-                && l.buffer == buffer && l.retryPolicy == retryPolicy;
+                && l.buffer == buffer && l.retryPolicy == retryPolicy && l.maxTaskCost == maxTaskCost;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(name, weight, dedicatedPermits, maxInFlight, ratePerSecond, rateBurst, buffer);
+        return Objects.hash(name, weight, dedicatedPermits, maxInFlight, ratePerSecond, rateBurst, buffer, maxTaskCost);
     }
 
     @Override
@@ -133,7 +153,7 @@ public final class LaneSpec {
         return "Lane[" + name + " weight=" + weight + (dedicatedPermits > 0 ? " dedicated=" + dedicatedPermits : "")
                 + (maxInFlight < Integer.MAX_VALUE ? " maxInFlight=" + maxInFlight : "")
                 + (ratePerSecond > 0 ? " rate=" + ratePerSecond + "/s burst " + rateBurst : "")
-                + " buffer=" + buffer + "]";
+                + (maxTaskCost > 0 ? " maxTaskCost=" + maxTaskCost : "") + " buffer=" + buffer + "]";
     }
 
     /** Builds a {@link LaneSpec}. Not threadsafe; reusable after {@link #build()}. */
@@ -146,6 +166,7 @@ public final class LaneSpec {
         private int rateBurst = 1;
         private int buffer = DEFAULT_BUFFER;
         private RetryPolicy retryPolicy = RetryPolicy.DEFAULT;
+        private long maxTaskCost;
 
         private Builder(String name) {
             this.name = Names.requireLane(name);
@@ -223,6 +244,44 @@ public final class LaneSpec {
         public Builder retryPolicy(RetryPolicy retryPolicy) {
             this.retryPolicy = Objects.requireNonNull(retryPolicy, "retryPolicy");
             return this;
+        }
+
+        /**
+         * Declares the largest cost one task of this lane may have, in the relay's cost unit (nanoseconds of source
+         * time by default, rows when the relay charges rows): see {@link LaneSpec#maxTaskCost()}. Not declared by
+         * default.
+         *
+         * @param maxTaskCost the declared maximum, positive
+         * @return this builder
+         */
+        public Builder maxTaskCost(long maxTaskCost) {
+            if (maxTaskCost < 1) {
+                throw new IllegalArgumentException("maxTaskCost of lane '" + name + "' must be positive but was " + maxTaskCost);
+            }
+            this.maxTaskCost = maxTaskCost;
+            return this;
+        }
+
+        /**
+         * Declares the longest source time one task of this lane may take: {@link #maxTaskCost(long)} in
+         * nanoseconds, for a relay that charges source time (the default cost measure).
+         *
+         * @param maxTaskTime the declared maximum, positive
+         * @return this builder
+         */
+        public Builder maxTaskTime(Duration maxTaskTime) {
+            Objects.requireNonNull(maxTaskTime, "maxTaskTime");
+            if (maxTaskTime.isNegative() || maxTaskTime.isZero()) {
+                throw new IllegalArgumentException("maxTaskTime of lane '" + name + "' must be positive but was " + maxTaskTime);
+            }
+            long nanos;
+            try {
+                nanos = maxTaskTime.toNanos();
+            } catch (ArithmeticException e) {
+                throw new IllegalArgumentException("maxTaskTime of lane '" + name + "' is too long to count in nanoseconds: "
+                        + maxTaskTime, e);
+            }
+            return maxTaskCost(nanos);
         }
 
         /**

@@ -1,5 +1,7 @@
 package dev.relay.api;
 
+import java.util.function.Supplier;
+
 /**
  * Writes the rows of tasks to the warehouse.
  *
@@ -19,4 +21,25 @@ public interface Sink {
      * @throws SinkException if the sink cannot start (retryable unless it says otherwise)
      */
     SinkSession open(Task task, RowSchema schema);
+
+    /**
+     * Opens a write session <em>before</em> the source is queried: the engine calls this, so that a sink that is
+     * down fails an attempt without costing a source query. {@code schema} runs the task's query when asked (the
+     * cursor's {@link RowCursor#schema()}) and returns the schema of its rows; an implementation first does what
+     * can fail on the sink's side without the schema (connect, check the target), then asks for the schema and
+     * opens the session with it. {@code schema} may be asked at most once; if it throws, the sink releases what
+     * it opened and lets the exception through.
+     *
+     * <p>The default implementation asks for the schema first and then calls {@link #open(Task, RowSchema)}: the
+     * source is queried before the sink is touched. Sinks that can connect first override it.
+     *
+     * @param task the task
+     * @param schema queries the source and returns the schema of the rows to come
+     * @return the session; the caller commits or aborts it
+     * @throws SinkException if the sink cannot start (retryable unless it says otherwise)
+     * @throws PullException if the source failed when the schema was asked for
+     */
+    default SinkSession openBeforePull(Task task, Supplier<RowSchema> schema) {
+        return open(task, schema.get());
+    }
 }

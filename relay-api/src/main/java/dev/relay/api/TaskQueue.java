@@ -2,6 +2,7 @@ package dev.relay.api;
 
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -88,6 +89,20 @@ public interface TaskQueue extends AutoCloseable {
      * @return the count, or -1 if unknown
      */
     long backlog(String lane);
+
+    /**
+     * The lanes this queue holds tasks for — ready, delayed or leased — whether or not a consumer serves them.
+     * The engine compares them with the lanes it serves and reports the backlog of the others (a task offered to
+     * a lane that no relay serves would otherwise wait unseen). An estimate where the backend cannot tell
+     * exactly.
+     *
+     * <p>The default implementation cannot tell and returns empty.
+     *
+     * @return the names of the lanes that hold tasks, or empty if the backend cannot tell
+     */
+    default Optional<Set<String>> lanesWithTasks() {
+        return Optional.empty();
+    }
 
     /**
      * Sets the listener called when tasks of some lane may have become available (a task offered, a retry

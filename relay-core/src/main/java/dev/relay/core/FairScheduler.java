@@ -4,6 +4,7 @@ import dev.relay.api.LaneSpec;
 import java.time.Clock;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
@@ -56,34 +57,113 @@ import java.util.Objects;
  *   <li>Work conservation (shared pool): if {@code sharedInUse < S} and some lane is in the ring,
  *       {@link #next(Starter)} starts an item. The loop terminates because every step adds a positive quantum to the
  *       visited lane's deficit.
- *   <li>Fair share: between two instants at which lanes i and j are both continuously backlogged,
- *       {@code |served_i / w_i − served_j / w_j| ≤ Q + C_i/w_i + C_j/w_j + (estimate error of one visit)},
- *       where {@code C} is the largest single-task cost — DRR's classic bound, with the post-charge slack.
+ *   <li>Fair share, for any number of permits. Let lanes i and j stay in the ring through {@code [t1, t2]}, and
+ *       let {@code Δ_i = deficit_i + Σ (ticket − cost)} over lane i's shared tasks in flight be its <em>true
+ *       deficit</em> (its deficit once those tasks are charged their actual costs). Then
+ *       <ol type="a">
+ *         <li>the quanta {@code N_i, N_j} the two lanes receive in {@code (t1, t2]} differ by at most one;
+ *         <li>the cost of the tasks lane i starts on the shared pool in {@code (t1, t2]} is exactly
+ *             {@code N_i·Q_i + Δ_i(t1) − Δ_i(t2)};
+ *         <li>{@code Δ_i ≥ −κ_i} at all times, where {@code κ_i = C_i − 1 + (S'_i − 1)·(C_i − μ_i)},
+ *             {@code C_i} is the lane's largest task cost, {@code μ_i ≥ 1} the smallest ticket (estimate) it
+ *             charges, and {@code S'_i = min(S, maxInFlight_i)} the most shared tasks it can have in flight.
+ *       </ol>
+ *       Hence no lane gets ahead of another's weighted share by more than a quantum, its own overshoot and the
+ *       other's unspent credit:
+ *       {@code started_i/w_i − started_j/w_j ≤ Q + (Δ_i(t1) + κ_i)/w_i + (Δ_j(t2) − Δ_j(t1))/w_j}. The last term
+ *       is credit lane j keeps while it stays backlogged (a lane whose tasks cost less than its estimates cannot
+ *       spend its quanta within a visit's budget). Completed service differs from started service by the tasks in
+ *       flight at either end, at most {@code S'_i · C_i}. With {@code P = 1} and exact estimates this is DRR's
+ *       classic bound; {@code (S'_i − 1)·(C_i − μ_i)} is what {@code P > 1} adds: a lane whose estimate lags its
+ *       costs may have {@code S'_i − 1} tasks charged only {@code μ_i} in flight when its deficit last allowed a
+ *       start.
+ *       <p><b>Proof.</b> (a) A lane entering the ring is placed last in the current round (just before the
+ *       cursor), the cursor visits the ring in order, and a fast-forward adds the same number of quanta to every
+ *       lane in the ring; so between two quanta of a lane that stays in the ring every other lane in it receives
+ *       exactly one. (b) While a lane stays in the ring its deficit moves only by quanta, by the estimate charged
+ *       at a start and by the true-up {@code cost − ticket} at completion; in {@code Δ} the estimate and its
+ *       true-up cancel, so {@code Δ} grows by {@code Q_i} per quantum and falls by the cost of each task started.
+ *       (c) A start needs {@code deficit ≥ 1} (costs are integers) while at most {@code S'_i − 1} other shared
+ *       tasks of the lane are in flight, each of which moves {@code Δ} by {@code ticket − cost ≥ μ_i − C_i}; so
+ *       {@code Δ ≥ 1 − (S'_i − 1)(C_i − μ_i)} before the start and {@code Δ ≥ −κ_i} after it (its cost is at most
+ *       {@code C_i}). Between starts {@code Δ} only grows, except when a lane leaving the ring loses a positive
+ *       deficit, which leaves {@code Δ ≥ −S'_i·(C_i − μ_i) ≥ −κ_i}. The gap follows from (a), (b), (c) with
+ *       {@code Q_i = w_i·Q}. ∎
  * </ol>
  *
  * <h2>Starvation bound</h2>
- * Let lane i's item reach the head of its ring-eligible lane at time t. Let {@code r} be the shortest
- * remaining run time of the tasks holding shared permits at t (0 if a shared permit is free). Let
- * {@code S_j = ⌈Q_j / m_j⌉ · C_j} bound what lane j can start in one visit, where {@code m_j} is the
- * smallest cost estimate lane j ever had (estimates are averages of actual costs, so {@code m_j} is at least
- * its smallest task cost, or {@code Q_j} before it ran) and {@code C_j} its largest task cost. Let
- * {@code D_i ≥ 0} be lane i's debt at t <em>including</em> what its own tasks still in flight will be charged
- * at completion beyond their estimates (at most {@code C_i} each; 0 for a lane arriving from idle). Then the
- * item starts no later than
- * <pre>
- *   t + r + (1 + ⌈D_i / Q_i⌉) · Σ_{j ≠ i} S_j
- * </pre>
- * <b>Derivation.</b> Before the pointer reaches lane i, every lane ahead of it in the ring gets at most one
- * visit in which it starts at most {@code ⌈Q_j / e_j⌉ ≤ ⌈Q_j / m_j⌉} items, each costing at most {@code C_j}.
- * Each start needs a shared permit; the first frees by {@code t + r}, and the permit taken by a start of
- * cost {@code c} frees again {@code c} later, so the k-th start happens no later than {@code t + r +} the sum of
- * the costs of the k−1 starts before it. A lane in debt is skipped (gaining {@code Q_i} per round) for at most
- * {@code ⌈D_i / Q_i⌉} extra rounds. With a free dedicated permit the item starts on the next call: "within one
- * dispatch". {@link #startBound(Lane)} evaluates this bound from the scheduler's current statistics.
+ * <b>Setting.</b> At time {@code t} lane i has a head item (or an item arrives at it), lane i can start on the
+ * shared pool (not paused, under its cap, with a rate token), and the configuration does not change until the
+ * item starts at {@code T} (lanes, specs, pauses, {@code P}, the limit; a change calls for a new bound). Cost is
+ * the time a task holds its permit ({@link CostMeasure#SOURCE_TIME}) and a freed permit is dispatched again at
+ * once. For each lane j: {@code C_j} is the largest cost of its tasks (declared: {@link LaneSpec#maxTaskCost()}),
+ * {@code μ_j ≥ 1} a lower bound of the tickets it charges (estimates never go below 1), {@code S'_j} and
+ * {@code κ_j} are as in invariant 4 (with the largest pool {@code S} may grow to), and {@code d_j} is its deficit
+ * at {@code t}.
  *
- * <p>For the PeMS incident ({@code P = 1}, backfill weight 1 with 20 s tasks, realtime weight 4 with 2–5 s tasks,
- * {@code Q} = 1 s, config arriving idle): {@code S_backfill = ⌈1/1⌉ · 22 s}, {@code S_realtime ≤ ⌈4/2⌉ · 5 s}, so a
- * config task waits at most about {@code r + 32 s} — one backfill task plus one round — instead of a week.
+ * <p><b>Step 1: the quanta lane i needs.</b> Its own shared tasks in flight may still be charged
+ * {@code π_i = Σ (C_i − ticket)⁺}. If its visit is in progress (the cursor is on it) and {@code d_i − π_i > 0},
+ * its item takes the next shared permit to free ({@code R = 0}). Otherwise it starts at the {@code R}-th quantum
+ * it receives, {@code R = 1 + ⌊max(0, π_i − d_i) / Q_i⌋} (with {@code d_i} replaced by {@code max(d_i, 0)} for an
+ * item arriving at an idle lane, whose debt is forgiven).
+ *
+ * <p><b>Step 2: what the other lanes start first.</b> By the ring order of invariant 4(a), before lane i's
+ * {@code R}-th quantum a lane j receives at most {@code V_j = R} quanta if it is <em>ahead</em> of i — between
+ * the cursor and i; every lane if i's own visit is in progress (it may end without a start, and lanes entering
+ * the ring meanwhile are placed just before i); every lane in the ring if i is about to enter it — and at most
+ * {@code V_j = R − 1} otherwise; the cursor lane, whose visit is in progress ({@code A_j = 1}), finishes that
+ * visit first and then receives {@code R − 1}. The cost {@code W_j} of what lane j starts on the shared pool
+ * before lane i's item is at most the smaller of
+ * <ul>
+ *   <li>the <em>count form</em> {@code C_j · (V_j · ⌈Q_j / μ_j⌉ + A_j · b)}: a visit starts at most
+ *       {@code ⌈Q_j / e_j⌉ ≤ ⌈Q_j / μ_j⌉} items (and at most 2<sup>16</sup>), {@code b} is what is left of the
+ *       visit in progress; and
+ *   <li>the <em>deficit form</em> {@code G_j + V_j·Q_j + (V_j + A_j)·κ_j}, where {@code G_j ≥ Δ_j(t)} is its
+ *       deficit plus the most its tasks in flight can be refunded ({@code ticket − elapsed} each), and at least
+ *       0 for a lane with nothing ready (it may go idle and have its debt forgiven). By invariant 4(b) the
+ *       tasks it starts cost {@code Δ_j(t)} plus the quanta it receives plus the debt forgiven when it returns
+ *       from idle, less {@code Δ_j} after its last start, which is at least {@code −κ_j} (4c). A forgiveness is
+ *       at most {@code κ_j} too (the debt after a start, once its tasks are charged), and one that matters sits
+ *       between two visits with starts, so there are at most {@code V_j + A_j − 1} of them.
+ * </ul>
+ * A paused lane starts nothing. {@code W = Σ_{j ≠ i} W_j}.
+ *
+ * <p><b>Step 3: permits.</b> While the item waits, lane i is in the ring, so no shared permit is idle (invariant
+ * 3). Let the shared permits free at the latest at {@code t + ρ_q}: 0 for a free one, {@code C_j − elapsed} for
+ * one held by lane j. From {@code t + ρ_q} to {@code T} permit q runs tasks started after {@code t} by other
+ * lanes, different ones on different permits, so for every {@code k}: {@code Σ_{q ≤ k} (T − t − ρ_(q)) ≤ W}
+ * over the {@code k} permits that free first. Hence
+ * <pre>
+ *   T − t  ≤  min over 1 ≤ k ≤ n of  (ρ_(1) + … + ρ_(k) + W) / k
+ * </pre>
+ * Two refinements keep this true and make it tighter. A task of a lane j ≠ i whose {@code W_j} is its deficit
+ * form (with at least one visit, and positive over the task's range) counts as freeing its permit at once
+ * ({@code ρ = 0}): each unit it runs longer is charged to lane j and lowers {@code W_j} by one unit, which
+ * offsets it in every term. Lanes without a known maximum may hold {@code U = Σ min(S, maxInFlight_j)} permits
+ * at any time; then only {@code n = S − U} permits serve the others, and the {@code U} minus their tasks in
+ * flight permits that free first are assumed taken by them. With a free dedicated permit lane i's item starts on
+ * the next dispatch ({@code T = t}, "within one dispatch"); with all its dedicated permits busy,
+ * {@code T − t} is also at most the time its first dedicated task can end. ∎
+ *
+ * <p><b>At run time.</b> {@link #startBound} evaluates this bound with the declared maximum costs,
+ * {@code μ_j = 1} and the elapsed time of each task in flight: a <em>guarantee</em>, as long as the configuration
+ * does not change and the tasks keep within their declarations. It is {@link #UNBOUNDED} where no guarantee
+ * follows from what the scheduler knows: the lane is paused, at its cap or out of rate tokens (it waits for an
+ * operator, its own tasks or a token first), its own tasks have no declared maximum, or the lanes without one
+ * may hold every shared permit. A lane whose task overran its declaration counts as undeclared until its spec
+ * is updated ({@link Lane#maxTaskCostExceeded()}). {@link #startEstimate} is the same computation with the largest
+ * costs seen standing in for declarations: an estimate, named so.
+ *
+ * <p><b>Tightness.</b> The bound is reached exactly: on {@code P} permits, with {@code P} one-task lanes taking
+ * every permit for {@code C}, {@code 3P} one-task lanes ahead and quantum 1, an item arriving at an idle lane
+ * waits {@code 4C}, the bound; on one permit, lanes whose visits overshoot their deficit by a task of
+ * {@code C_j} make an item wait exactly {@code ρ + Σ (G_j + Q_j + C_j − 1)} ({@code StartBoundTest}). An
+ * adversarial search over 1 to 8 permits found no wait above the bound ({@code StartBoundPropertiesTest}).
+ *
+ * <p>For the PeMS incident ({@code P = 1}, {@code Q} = 1 s, backfill weight 1 with tasks of at most 22 s,
+ * realtime weight 4 with 2–5 s tasks, both declared, config arriving idle): every lane in the ring is ahead, so
+ * a config task waits at most {@code ρ + (G_b + 1 s + 22 s) + (G_r + 4 s + 5 s)}, about {@code ρ + 32 s} plus the
+ * two lanes' credits — one backfill task and one round — instead of a week.
  *
  * <h2>Cost</h2>
  * {@link #next(Starter)} and {@link #complete} run in O(1) amortized time and allocate nothing: lanes are
@@ -125,7 +205,7 @@ public final class FairScheduler<T> {
     private int visitBudget;
 
     /** The most starts one visit may make, whatever the estimate: keeps a visit O(1). */
-    private static final int MAX_STARTS_PER_VISIT = 1 << 16;
+    static final int MAX_STARTS_PER_VISIT = 1 << 16;
 
     /** Lanes with a free dedicated permit and a startable item (intrusive list). */
     private Lane<T> dedicatedHead;
@@ -452,7 +532,7 @@ public final class FairScheduler<T> {
     }
 
     /** The ticket of a start on a dedicated permit. */
-    private static final long DEDICATED_TICKET = -1L;
+    static final long DEDICATED_TICKET = -1L;
 
     /**
      * Reports that an item's work ended (whatever the outcome) and releases its permit.
@@ -483,6 +563,9 @@ public final class FairScheduler<T> {
         }
         if (cost > lane.maxCost) {
             lane.maxCost = cost;
+        }
+        if (cost > lane.maxCostSinceDeclared) {
+            lane.maxCostSinceDeclared = cost;
         }
         if (cost < lane.minCost) {
             lane.minCost = cost;
@@ -677,42 +760,116 @@ public final class FairScheduler<T> {
         return ringSize;
     }
 
+    /** The bound of a head item whose wait the scheduler cannot bound: {@link Long#MAX_VALUE}. */
+    public static final long UNBOUNDED = Long.MAX_VALUE;
+
     /**
-     * Evaluates the starvation bound of the class comment for lane {@code i}'s head item, in cost units,
-     * without the remaining time {@code r} of the tasks in flight (which the caller knows, the scheduler does
-     * not): {@code (1 + ⌈D_i / Q_i⌉) · Σ_{j ≠ i} S_j}, over the lanes that have ready work or work in flight.
-     * Zero for a lane with a free dedicated permit.
+     * A task holding a permit, as the caller knows it: what {@link #startBound} needs beyond the scheduler's own
+     * state. The engine keeps these for its tasks in flight.
      *
-     * @param lane the lane
-     * @return the bound beyond {@code r}, in cost units
+     * @param <T> the item type
      */
-    public long startBound(Lane<T> lane) {
-        if (lane.dedicatedInUse < lane.dedicated) {
-            return 0;
+    public interface Running<T> {
+        /** @return the task's lane */
+        Lane<T> lane();
+
+        /** @return the ticket the {@link Starter} received when the task started */
+        long ticket();
+
+        /**
+         * @return the cost the task has accrued so far, not negative: its source time until now when the cost is
+         *     source time, 0 when unknown (rows are counted only at the end)
+         */
+        long elapsed();
+
+        /**
+         * @param lane the task's lane
+         * @param ticket its ticket
+         * @param elapsed the cost it has accrued so far, not negative
+         * @param <T> the item type
+         * @return a value holding them
+         */
+        static <T> Running<T> of(Lane<T> lane, long ticket, long elapsed) {
+            return new RunningTask<>(lane, ticket, elapsed);
         }
-        long others = 0;
-        for (Lane<T> j : lanes) {
-            if (j == lane || (j.ready.isEmpty() && j.inFlight == 0)) {
-                continue;
+    }
+
+    /** The plain {@link Running}. */
+    record RunningTask<T>(Lane<T> lane, long ticket, long elapsed) implements Running<T> {
+        RunningTask {
+            Objects.requireNonNull(lane, "lane");
+            if (elapsed < 0) {
+                throw new IllegalArgumentException("elapsed cost must not be negative but was " + elapsed + " in lane '"
+                        + lane.name + "'");
             }
-            others += visitBound(j);
+            if (ticket < 1 && ticket != DEDICATED_TICKET) {
+                throw new IllegalArgumentException("ticket " + ticket + " of lane '" + lane.name + "' was not handed out by a scheduler");
+            }
         }
-        long pending = (long) (lane.inFlight - lane.dedicatedInUse) * Math.max(0, Math.max(lane.maxCost, lane.estimate) - lane.minEstimate);
-        long debt = Math.max(0, pending - lane.deficit);
-        long rounds = 1 + (debt + lane.quantum - 1) / lane.quantum;
-        return rounds * others;
     }
 
     /**
-     * {@code S_j}: the most cost lane j can start in one visit, from its statistics so far.
+     * The starvation bound of the class comment for lane {@code i}'s head item, evaluated now: a <b>guarantee</b>
+     * that the item starts within this much cost from now (a time when the cost is source time), as long as the
+     * configuration does not change meanwhile (lanes, their specs, pauses, permits, limit) and every task stays
+     * within its lane's declared {@link LaneSpec#maxTaskCost() maximum cost}. If the lane has no ready item, the
+     * bound is that of an item arriving now.
      *
-     * @param j a lane
-     * @return {@code ⌈Q_j / m_j⌉ · C_j} in cost units
+     * <p>{@link #UNBOUNDED} when no guarantee follows from what the scheduler knows: the lane is paused, at its
+     * in-flight cap or out of rate tokens (it waits for an operator, its own tasks or a token first); its own tasks
+     * in flight have no declared maximum; or the lanes without a declared maximum (or whose task overran it) may
+     * hold every shared permit ({@code Σ min(S, maxInFlight_j) ≥ S}). Zero with a free dedicated permit.
+     *
+     * <p>Off the decision path: O(lanes + tasks · log tasks), allocating.
+     *
+     * @param lane the lane
+     * @param running every task holding a permit now (the scheduler checks the counts against its own)
+     * @return the bound in cost units, or {@link #UNBOUNDED}
+     * @throws IllegalArgumentException if {@code running} does not match the permits in use
      */
-    public long visitBound(Lane<T> j) {
-        long c = Math.max(j.maxCost, j.estimate);
-        long m = Math.max(1, j.minEstimate);
-        return Math.min(MAX_STARTS_PER_VISIT, (j.quantum + m - 1) / m) * c;
+    public long startBound(Lane<T> lane, Collection<? extends Running<T>> running) {
+        return StartBound.evaluate(this, Objects.requireNonNull(lane, "lane"), running, true);
+    }
+
+    /**
+     * The same bound as {@link #startBound}, with every lane's largest cost seen so far (and its estimate)
+     * standing in for an undeclared maximum: an <b>estimate</b>, not a guarantee — a lane whose longest task has
+     * not run yet may make the wait longer. {@link #UNBOUNDED} only when the lane cannot start now (paused, at its
+     * cap, out of rate tokens) or the limit leaves no shared permit.
+     *
+     * @param lane the lane
+     * @param running every task holding a permit now
+     * @return the estimate in cost units, or {@link #UNBOUNDED}
+     * @throws IllegalArgumentException if {@code running} does not match the permits in use
+     */
+    public long startEstimate(Lane<T> lane, Collection<? extends Running<T>> running) {
+        return StartBound.evaluate(this, Objects.requireNonNull(lane, "lane"), running, false);
+    }
+
+    // the ring's state, read by StartBound
+
+    List<Lane<T>> lanesView() {
+        return lanes;
+    }
+
+    Lane<T> ringCursor() {
+        return cursor;
+    }
+
+    boolean ringVisiting() {
+        return visiting;
+    }
+
+    int ringVisitBudget() {
+        return visitBudget;
+    }
+
+    int dedicatedPermitsInUse() {
+        return dedicatedInUse;
+    }
+
+    long nowMillis() {
+        return clock.millis();
     }
 
     @Override
@@ -749,6 +906,10 @@ public final class FairScheduler<T> {
         long minEstimate;
         long maxCost;
         long minCost = Long.MAX_VALUE;
+        /** The declared maximum cost of one task ({@link LaneSpec#maxTaskCost()}); 0 if none. */
+        long declaredMaxCost;
+        /** The largest cost completed since the maximum was declared: above it, the declaration was wrong. */
+        long maxCostSinceDeclared;
         int inFlight;
         int dedicatedInUse;
         boolean paused;
@@ -782,6 +943,11 @@ public final class FairScheduler<T> {
             this.quantum = Math.multiplyExact(baseQuantum, (long) spec.weight());
             this.maxInFlight = spec.maxInFlight();
             this.dedicatedConfigured = spec.dedicatedPermits();
+            long declared = spec.maxTaskCost().orElse(0);
+            if (declared != declaredMaxCost) {
+                declaredMaxCost = declared;
+                maxCostSinceDeclared = 0; // a new declaration is judged by the tasks that complete after it
+            }
             double newRate = spec.ratePerSecond().orElse(0);
             if (newRate != rate) {
                 refill(nowMillis);
@@ -857,6 +1023,14 @@ public final class FairScheduler<T> {
         /** @return the largest single cost seen */
         public long maxCost() {
             return maxCost;
+        }
+
+        /**
+         * @return whether a task completed with a cost above the lane's declared maximum since it was declared: its
+         *     lane then gives no guaranteed start bound until the spec is updated
+         */
+        public boolean maxTaskCostExceeded() {
+            return declaredMaxCost > 0 && maxCostSinceDeclared > declaredMaxCost;
         }
 
         /** @return the head item, or null */

@@ -12,6 +12,28 @@ import java.time.Instant;
  */
 public interface RelayListener {
 
+    /** A listener that ignores everything (the default). */
+    RelayListener NONE = new RelayListener() {
+        @Override
+        public String toString() {
+            return "RelayListener.NONE";
+        }
+    };
+
+    /**
+     * A task reached the head of its lane's buffer: it is the next of its lane to start, and from now on its wait
+     * is bounded by the scheduler's starvation bound. Overriding this costs the engine the evaluation of the bound
+     * (O(lanes)) at every change of a lane's head; it is not evaluated for listeners that do not override it.
+     *
+     * @param task the task
+     * @param at when
+     * @param bound the task's guaranteed start bound from now ({@link FairScheduler#startBound}), in the relay's
+     *     {@link CostMeasure}; {@link FairScheduler#UNBOUNDED} where no guarantee follows; 0 with a free dedicated
+     *     permit
+     */
+    default void reachedHead(Task task, Instant at, long bound) {
+    }
+
     /**
      * A task got a source permit and was handed to a worker.
      *

@@ -1,61 +1,73 @@
 package dev.relay.core;
 
+import dev.relay.api.TaskQueue;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
-import java.time.Duration;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * Registers a relay's per-lane meters in a Micrometer registry: gauges {@code relay.lane.backlog},
+ * Registers a relay's meters in a Micrometer registry, reading only the published statistics ({@link LaneStats},
+ * {@link EngineStats}) and the queue's backlog: per lane (tag {@code lane}) gauges {@code relay.lane.backlog},
  * {@code relay.lane.buffered}, {@code relay.lane.in_flight}, {@code relay.lane.oldest_waiting} (seconds),
- * timers {@code relay.lane.wait} and {@code relay.lane.service}, counters {@code relay.lane.completed},
- * {@code relay.lane.retried}, {@code relay.lane.dead_lettered}, {@code relay.lane.rows}, all tagged {@code lane};
- * and gauges {@code relay.permits.in_use}, {@code relay.permits.max_in_use}, {@code relay.permits}.
+ * {@code relay.lane.deficit}, timers {@code relay.lane.wait} and {@code relay.lane.service}, counters
+ * {@code relay.lane.completed}, {@code relay.lane.retried}, {@code relay.lane.dead_lettered}, {@code relay.lane.rows};
+ * and gauges {@code relay.permits}, {@code relay.permits.limit}, {@code relay.permits.in_use},
+ * {@code relay.permits.max_in_use}, {@code relay.unserved.backlog} (tasks waiting in lanes the relay does not serve)
+ * and {@code relay.unserved.lanes}.
  *
- * <p>Threadsafe: meters read atomics the control thread publishes; registration happens on the control
- * thread (or while the relay is built).
+ * <p>Threadsafe: meters read published statistics; registration happens in a control turn or while the relay is
+ * built. Without a registry every method does nothing.
  */
 final class RelayMetrics {
 
     private final MeterRegistry registry;
-    private final Relay relay;
-    private final Map<Relay.LaneRuntime, List<Meter>> meters = new HashMap<>();
-    private final Map<Relay.LaneRuntime, Timer[]> timers = new HashMap<>();
+    private final TaskQueue queue;
+    private final Clock clock;
+    private final Map<LaneStats, List<Meter>> meters = new HashMap<>();
 
-    RelayMetrics(MeterRegistry registry, Relay relay) {
+    RelayMetrics(MeterRegistry registry, EngineStats engine, TaskQueue queue, Clock clock) {
         this.registry = registry;
-        this.relay = relay;
+        this.queue = queue;
+        this.clock = clock;
         if (registry != null) {
-            Gauge.builder("relay.permits.in_use", relay, Relay::permitsInUse).description("source permits held now").register(registry);
-            Gauge.builder("relay.permits", relay, Relay::permits).description("source permits P").register(registry);
-            Gauge.builder("relay.permits.max_in_use", relay, Relay::maxPermitsInUse)
+            Gauge.builder("relay.permits", engine, e -> e.permits).description("source permits P").register(registry);
+            Gauge.builder("relay.permits.limit", engine, e -> e.permitLimit).description("source permits usable now")
+                    .register(registry);
+            Gauge.builder("relay.permits.in_use", engine, e -> e.permitsInUse).description("source permits held now")
+                    .register(registry);
+            Gauge.builder("relay.permits.max_in_use", engine, e -> e.maxPermitsInUse)
                     .description("most source permits ever held at once").register(registry);
+            Gauge.builder("relay.unserved.backlog", engine, EngineStats::unservedTotal)
+                    .description("tasks waiting in lanes of the queue that this relay does not serve").register(registry);
+            Gauge.builder("relay.unserved.lanes", engine, e -> e.unservedBacklog.size())
+                    .description("lanes of the queue holding tasks that this relay does not serve").register(registry);
         }
     }
 
-    void register(Relay.LaneRuntime lane) {
+    void register(LaneStats lane) {
         if (registry == null) {
             return;
         }
-        Tags tags = Tags.of("lane", lane.spec.name());
+        Tags tags = Tags.of("lane", lane.name);
         List<Meter> m = new ArrayList<>();
         m.add(Gauge.builder("relay.lane.backlog", lane, l -> {
-            long q = relay.queue().backlog(l.spec.name());
-            return q < 0 ? Double.NaN : q + l.publishedBuffered;
+            long q = queue.backlog(l.name);
+            return q < 0 ? Double.NaN : q + l.buffered;
         }).tags(tags).description("tasks waiting in the queue and the buffer").register(registry));
-        m.add(Gauge.builder("relay.lane.buffered", lane, l -> l.publishedBuffered).tags(tags).register(registry));
-        m.add(Gauge.builder("relay.lane.in_flight", lane, l -> l.publishedInFlight).tags(tags).register(registry));
-        m.add(Gauge.builder("relay.lane.oldest_waiting", lane, l -> {
-            var oldest = l.publishedOldestReady;
-            return oldest == null ? 0 : Math.max(0, Duration.between(oldest, relay.now()).toMillis() / 1000.0);
-        }).tags(tags).baseUnit("seconds").register(registry));
+        m.add(Gauge.builder("relay.lane.buffered", lane, l -> l.buffered).tags(tags).register(registry));
+        m.add(Gauge.builder("relay.lane.in_flight", lane, l -> l.inFlight).tags(tags).register(registry));
+        m.add(Gauge.builder("relay.lane.oldest_waiting", lane, l -> l.oldestWaitingSeconds(Clocks.epochNanos(clock.instant())))
+                .tags(tags).baseUnit("seconds").register(registry));
+        m.add(Gauge.builder("relay.lane.deficit", lane, l -> l.deficit).tags(tags)
+                .description("the lane's deficit in the fair scheduler, in the relay's cost measure").register(registry));
         m.add(FunctionCounter.builder("relay.lane.completed", lane, l -> l.completed.get()).tags(tags).register(registry));
         m.add(FunctionCounter.builder("relay.lane.retried", lane, l -> l.retried.get()).tags(tags).register(registry));
         m.add(FunctionCounter.builder("relay.lane.dead_lettered", lane, l -> l.deadLettered.get()).tags(tags).register(registry));
@@ -66,30 +78,17 @@ final class RelayMetrics {
                 .publishPercentiles(0.5, 0.99).register(registry);
         m.add(wait);
         m.add(service);
+        lane.waitTimer = wait;
+        lane.serviceTimer = service;
         meters.put(lane, m);
-        timers.put(lane, new Timer[] {wait, service});
     }
 
-    void unregister(Relay.LaneRuntime lane) {
+    void unregister(LaneStats lane) {
         List<Meter> m = meters.remove(lane);
-        timers.remove(lane);
         if (m != null) {
             m.forEach(registry::remove);
         }
+        lane.waitTimer = null;
+        lane.serviceTimer = null;
     }
-
-    void recordWait(Relay.LaneRuntime lane, Duration d) {
-        Timer[] t = timers.get(lane);
-        if (t != null) {
-            t[0].record(d);
-        }
-    }
-
-    void recordService(Relay.LaneRuntime lane, Duration d) {
-        Timer[] t = timers.get(lane);
-        if (t != null) {
-            t[1].record(d);
-        }
-    }
-
 }

@@ -2,6 +2,7 @@ package dev.relay.core;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -14,8 +15,13 @@ import java.util.Optional;
  * @param permitsInUse permits held now
  * @param maxPermitsInUse the most permits ever held at once (never more than {@code P})
  * @param lanes the lanes' figures, in the order they were added
+ * @param unservedBacklog tasks waiting in lanes of the queue that this relay does not serve, by lane (-1 where the
+ *     queue cannot count them), as of the last housekeeping turn; empty if the queue cannot tell which lanes hold
+ *     tasks ({@link dev.relay.api.TaskQueue#lanesWithTasks()}). A relay that shares its queue with relays serving
+ *     other lanes sees those lanes here too
  */
-public record RelaySnapshot(Instant at, int permits, int permitLimit, int permitsInUse, int maxPermitsInUse, List<LaneSnapshot> lanes) {
+public record RelaySnapshot(Instant at, int permits, int permitLimit, int permitsInUse, int maxPermitsInUse, List<LaneSnapshot> lanes,
+        Map<String, Long> unservedBacklog) {
 
     /**
      * @param name a lane name

@@ -19,10 +19,16 @@ final class WaitHistogram {
     private final AtomicLong maxMicros = new AtomicLong();
 
     void record(Duration d) {
-        long micros = Math.max(0, d.toNanos() / 1000);
+        record(d.toNanos());
+    }
+
+    void record(long nanos) {
+        long micros = Math.max(0, nanos / 1000);
         counts.incrementAndGet(bucket(micros));
         total.incrementAndGet();
-        maxMicros.accumulateAndGet(micros, Math::max);
+        if (micros > maxMicros.get()) {
+            maxMicros.accumulateAndGet(micros, Math::max);
+        }
     }
 
     static int bucket(long micros) {

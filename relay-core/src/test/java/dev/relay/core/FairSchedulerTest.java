@@ -377,26 +377,6 @@ class FairSchedulerTest {
     }
 
     @Test
-    void startBound_isZeroWithAFreeDedicatedPermit_andGrowsWithDebt() {
-        FairScheduler<String> s = scheduler(2);
-        FairScheduler.Lane<String> d = s.addLane(LaneSpec.builder("d").dedicatedPermits(1).build());
-        FairScheduler.Lane<String> a = s.addLane(LaneSpec.of("a"));
-        FairScheduler.Lane<String> b = s.addLane(LaneSpec.of("b"));
-        assertEquals(0, s.startBound(d));
-        s.enqueue(a, "a1");
-        s.enqueue(a, "a2");
-        s.enqueue(b, "b");
-        long before = s.startBound(a);
-        assertTrue(before > 0);
-        Decision<String> a1 = Decision.next(s);
-        assertEquals("a1", a1.item(), "lane a entered the ring first");
-        assertSame(a, a1.lane());
-        a1.complete(s, 500); // far above its estimate: lane a, still backlogged, is in debt
-        assertTrue(a.deficit() < 0);
-        assertTrue(s.startBound(a) > before, "debt widens the bound");
-    }
-
-    @Test
     void decisions_allocateNothing() {
         com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         FairScheduler<String> s = FairScheduler.builder().permits(4).quantum(10).build();

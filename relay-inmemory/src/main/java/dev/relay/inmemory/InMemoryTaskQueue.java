@@ -11,13 +11,16 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.Collection;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.PriorityQueue;
 import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -32,80 +35,117 @@ import java.util.concurrent.locks.ReentrantLock;
  *   <li>A task offered while another delivery of the same id is pending in the lane (ready, delayed or
  *       leased) is dropped as a duplicate: enqueueing the same window twice is harmless.
  *   <li>A bounded queue rejects an offer beyond its capacity per lane with a {@link QueueException}.
+ *   <li>A queue built with {@linkplain Builder#lanes its lanes} rejects an offer to any other lane with an
+ *       {@link IllegalArgumentException} naming it; lanes that a relay {@linkplain #subscribe subscribes} become
+ *       known. Without declared lanes, a lane is created by its first offer or subscription, and
+ *       {@link #lanesWithTasks()} tells a relay which lanes hold tasks it does not serve.
  * </ul>
  *
- * <p>Expired leases and due retries are noticed on the next {@link #poll} or {@link #backlog}, against the
- * injected {@link Clock}; the queue starts no thread. The availability listener is called after an offer and
- * after a release or a retry without delay.
+ * <p>Expired leases and due retries are noticed on the next {@link #poll}, {@link #backlog} or lease ending of
+ * their lane, against the injected {@link Clock}; the queue starts no thread. Lease deadlines never go backwards
+ * in a lane (if the clock does, a lease may outlive its timeout by as much). The availability listener is called
+ * after an offer and after a release or a retry without delay.
  *
- * <p>This class is threadsafe: one lock guards all state, and the listener is called outside it.
+ * <p>This class is threadsafe. Each lane has its own lock, which guards that lane's state and the leases handed
+ * out from it; no lock is held across lanes, and the listener is called outside every lock. Per task, an offer
+ * allocates the delivery (which becomes the lease when polled), its ready time and an entry of the pending-id set;
+ * a poll allocates only the returned list.
  */
 public final class InMemoryTaskQueue implements TaskQueue {
 
     private final Clock clock;
     private final Duration leaseTimeout;
+    private final long leaseTimeoutMillis;
     private final int capacityPerLane;
+    /** Whether offers are limited to known lanes (declared at build time or subscribed). */
+    private final boolean fixedLanes;
 
-    private final ReentrantLock lock = new ReentrantLock();
-    /** Guarded by {@link #lock}. */
-    private final Map<String, LaneQueue> lanes = new HashMap<>();
-    /** Guarded by {@link #lock}. */
-    private long nextLeaseId;
-    /** Guarded by {@link #lock}. */
-    private boolean closed;
-
+    private final ConcurrentHashMap<String, LaneQueue> lanes = new ConcurrentHashMap<>();
+    private volatile boolean closed;
     private volatile Runnable listener;
 
     private InMemoryTaskQueue(Builder b) {
         this.clock = b.clock;
         this.leaseTimeout = b.leaseTimeout;
+        this.leaseTimeoutMillis = saturatedMillis(b.leaseTimeout);
         this.capacityPerLane = b.capacityPerLane;
+        this.fixedLanes = b.lanes != null;
+        if (b.lanes != null) {
+            for (String lane : b.lanes) {
+                lanes.put(lane, new LaneQueue(lane));
+            }
+        }
     }
 
-    /** @return a builder: system UTC clock, 30 minute lease timeout, unbounded */
+    /** @return a builder: system UTC clock, 30 minute lease timeout, unbounded, any lane */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** @return an unbounded queue on the system clock with the default lease timeout */
+    /** @return an unbounded queue on the system clock with the default lease timeout, accepting any lane */
     public static InMemoryTaskQueue create() {
         return builder().build();
     }
 
+    private static long saturatedMillis(Duration d) {
+        try {
+            return d.toMillis();
+        } catch (ArithmeticException e) {
+            return Long.MAX_VALUE / 2;
+        }
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * @throws IllegalArgumentException if the queue was built with its lanes and this task's lane is not one of
+     *     them, nor subscribed since
+     */
     @Override
     public void offer(Task task) {
         Objects.requireNonNull(task, "task");
-        lock.lock();
+        if (closed) {
+            throw new QueueException("queue is closed; task " + task.id() + " was not accepted", null, false);
+        }
+        LaneQueue q = lanes.get(task.lane());
+        if (q == null) {
+            q = laneForOffer(task);
+        }
+        q.lock.lock();
         try {
             if (closed) {
                 throw new QueueException("queue is closed; task " + task.id() + " was not accepted", null, false);
             }
-            LaneQueue q = lane(task.lane());
-            if (!q.pendingIds.add(task.id())) {
+            if (q.pendingIds.contains(task.id())) {
                 return; // a delivery of the same task is already pending
             }
             if (q.size() >= capacityPerLane) {
-                q.pendingIds.remove(task.id());
                 throw new QueueException("lane '" + task.lane() + "' is full (capacity " + capacityPerLane
                         + "); task " + task.id() + " was not accepted", null);
             }
-            q.ready.addLast(new Entry(task, clock.instant()));
+            q.pendingIds.add(task.id());
+            q.ready.addLast(new MemoryLease(q, task, clock.instant()));
             q.offered++;
         } finally {
-            lock.unlock();
+            q.lock.unlock();
         }
         notifyListener();
     }
 
+    private LaneQueue laneForOffer(Task task) {
+        if (fixedLanes) {
+            throw new IllegalArgumentException("lane '" + task.lane() + "' is unknown to this queue, so task " + task.id()
+                    + " was not accepted; its lanes are " + new TreeSet<>(lanes.keySet())
+                    + " (declare the lane when building the queue, or start a relay that serves it)");
+        }
+        return lane(task.lane());
+    }
+
+    /** Makes the lanes known (they accept offers from now on, also in a queue built with its lanes). */
     @Override
     public void subscribe(Set<String> laneNames) {
-        lock.lock();
-        try {
-            for (String lane : laneNames) {
-                lane(lane);
-            }
-        } finally {
-            lock.unlock();
+        for (String lane : laneNames) {
+            lane(lane);
         }
     }
 
@@ -114,48 +154,74 @@ public final class InMemoryTaskQueue implements TaskQueue {
         if (max < 1) {
             throw new IllegalArgumentException("max must be at least 1 but was " + max);
         }
-        lock.lock();
+        LaneQueue q = lanes.get(lane);
+        if (q == null || closed) {
+            return List.of();
+        }
+        q.lock.lock();
         try {
             if (closed) {
                 return List.of();
             }
-            LaneQueue q = lanes.get(lane);
-            if (q == null) {
-                return List.of();
-            }
-            Instant now = clock.instant();
+            long now = clock.millis();
             maintain(q, now);
-            if (q.ready.isEmpty()) {
+            int n = Math.min(max, q.ready.size());
+            if (n == 0) {
                 return List.of();
             }
-            int n = Math.min(max, q.ready.size());
+            long deadline = Math.max(q.lastDeadline, now + leaseTimeoutMillis);
+            q.lastDeadline = deadline;
+            if (n == 1) {
+                return List.of(lease(q, q.ready.pollFirst(), deadline));
+            }
             List<Lease> out = new ArrayList<>(n);
             for (int i = 0; i < n; i++) {
-                Entry e = q.ready.pollFirst();
-                MemoryLease lease = new MemoryLease(nextLeaseId++, q, e.task, e.readySince, now.plus(leaseTimeout));
-                q.leased.put(lease.id, lease);
-                q.leaseExpiry.add(lease);
-                out.add(lease);
+                out.add(lease(q, q.ready.pollFirst(), deadline));
             }
             return out;
         } finally {
-            lock.unlock();
+            q.lock.unlock();
         }
+    }
+
+    private static MemoryLease lease(LaneQueue q, MemoryLease l, long deadline) {
+        l.state = State.LEASED;
+        l.deadlineMillis = deadline;
+        q.expiry.addLast(l);
+        q.leased++;
+        return l;
     }
 
     @Override
     public long backlog(String lane) {
-        lock.lock();
+        LaneQueue q = lanes.get(lane);
+        if (q == null) {
+            return 0;
+        }
+        q.lock.lock();
         try {
-            LaneQueue q = lanes.get(lane);
-            if (q == null) {
-                return 0;
-            }
-            maintain(q, clock.instant());
+            maintain(q, clock.millis());
             return q.ready.size() + q.delayed.size();
         } finally {
-            lock.unlock();
+            q.lock.unlock();
         }
+    }
+
+    /** @return the lanes holding tasks ready, delayed or leased (a lane whose tasks all ended is not one of them) */
+    @Override
+    public Optional<Set<String>> lanesWithTasks() {
+        Set<String> out = new LinkedHashSet<>();
+        for (LaneQueue q : lanes.values()) {
+            q.lock.lock();
+            try {
+                if (q.size() > 0) {
+                    out.add(q.name);
+                }
+            } finally {
+                q.lock.unlock();
+            }
+        }
+        return Optional.of(out);
     }
 
     /**
@@ -163,16 +229,16 @@ public final class InMemoryTaskQueue implements TaskQueue {
      * @return how many of its tasks are leased out now
      */
     public int leased(String lane) {
-        lock.lock();
+        LaneQueue q = lanes.get(lane);
+        if (q == null) {
+            return 0;
+        }
+        q.lock.lock();
         try {
-            LaneQueue q = lanes.get(lane);
-            if (q == null) {
-                return 0;
-            }
-            maintain(q, clock.instant());
-            return q.leased.size();
+            maintain(q, clock.millis());
+            return q.leased;
         } finally {
-            lock.unlock();
+            q.lock.unlock();
         }
     }
 
@@ -181,12 +247,15 @@ public final class InMemoryTaskQueue implements TaskQueue {
      * @return how many of its tasks were completed
      */
     public long completed(String lane) {
-        lock.lock();
+        LaneQueue q = lanes.get(lane);
+        if (q == null) {
+            return 0;
+        }
+        q.lock.lock();
         try {
-            LaneQueue q = lanes.get(lane);
-            return q == null ? 0 : q.completed;
+            return q.completed;
         } finally {
-            lock.unlock();
+            q.lock.unlock();
         }
     }
 
@@ -195,12 +264,15 @@ public final class InMemoryTaskQueue implements TaskQueue {
      * @return the dead letters of the lane, oldest first
      */
     public List<DeadLetter> deadLetters(String lane) {
-        lock.lock();
+        LaneQueue q = lanes.get(lane);
+        if (q == null) {
+            return List.of();
+        }
+        q.lock.lock();
         try {
-            LaneQueue q = lanes.get(lane);
-            return q == null ? List.of() : List.copyOf(q.deadLetters);
+            return List.copyOf(q.deadLetters);
         } finally {
-            lock.unlock();
+            q.lock.unlock();
         }
     }
 
@@ -212,25 +284,25 @@ public final class InMemoryTaskQueue implements TaskQueue {
      * @return that time, or null if nothing is pending in time
      */
     public Instant nextDueAt(String lane) {
-        lock.lock();
+        LaneQueue q = lanes.get(lane);
+        if (q == null) {
+            return null;
+        }
+        q.lock.lock();
         try {
-            LaneQueue q = lanes.get(lane);
-            if (q == null) {
-                return null;
-            }
             Instant a = q.delayed.isEmpty() ? null : q.delayed.peek().readySince;
-            MemoryLease l = q.leaseExpiry.peek();
-            while (l != null && l.state != State.ACTIVE) {
-                q.leaseExpiry.poll();
-                l = q.leaseExpiry.peek();
+            MemoryLease l = q.expiry.peekFirst();
+            while (l != null && l.state != State.LEASED) {
+                q.expiry.pollFirst();
+                l = q.expiry.peekFirst();
             }
-            Instant b = l == null ? null : l.deadline;
+            Instant b = l == null ? null : Instant.ofEpochMilli(l.deadlineMillis);
             if (a == null) {
                 return b;
             }
             return b == null || a.isBefore(b) ? a : b;
         } finally {
-            lock.unlock();
+            q.lock.unlock();
         }
     }
 
@@ -242,59 +314,69 @@ public final class InMemoryTaskQueue implements TaskQueue {
     /** Closes the queue: later offers fail, polls return nothing, and open leases are lost. */
     @Override
     public void close() {
-        lock.lock();
-        try {
-            closed = true;
-            for (LaneQueue q : lanes.values()) {
-                for (MemoryLease l : q.leased.values()) {
-                    l.state = State.LOST;
+        closed = true;
+        for (LaneQueue q : lanes.values()) {
+            q.lock.lock();
+            try {
+                for (MemoryLease l : q.expiry) {
+                    if (l.state == State.LEASED) {
+                        l.state = State.LOST;
+                    }
                 }
-                q.leased.clear();
+                q.expiry.clear();
+                q.leased = 0;
+            } finally {
+                q.lock.unlock();
             }
-        } finally {
-            lock.unlock();
         }
     }
 
     @Override
     public String toString() {
-        lock.lock();
-        try {
-            StringBuilder sb = new StringBuilder("InMemoryTaskQueue[");
-            lanes.forEach((name, q) -> sb.append(name).append(": ready=").append(q.ready.size()).append(" delayed=")
-                    .append(q.delayed.size()).append(" leased=").append(q.leased.size()).append(" dead=")
-                    .append(q.deadLetters.size()).append("; "));
-            return sb.append(']').toString();
-        } finally {
-            lock.unlock();
+        StringBuilder sb = new StringBuilder("InMemoryTaskQueue[");
+        for (LaneQueue q : lanes.values()) {
+            q.lock.lock();
+            try {
+                sb.append(q.name).append(": ready=").append(q.ready.size()).append(" delayed=").append(q.delayed.size())
+                        .append(" leased=").append(q.leased).append(" dead=").append(q.deadLetters.size()).append("; ");
+            } finally {
+                q.lock.unlock();
+            }
         }
+        return sb.append(']').toString();
     }
 
-    // ---- internals, all under the lock ----
+    // ---- internals ----
 
     private LaneQueue lane(String name) {
+        LaneQueue q = lanes.get(name);
+        if (q != null) {
+            return q;
+        }
         Names.requireLane(name);
-        return lanes.computeIfAbsent(name, n -> new LaneQueue());
+        return lanes.computeIfAbsent(name, LaneQueue::new);
     }
 
-    /** Moves due retries to ready and takes expired leases back. */
-    private void maintain(LaneQueue q, Instant now) {
-        while (!q.delayed.isEmpty() && !q.delayed.peek().readySince.isAfter(now)) {
-            q.ready.addLast(q.delayed.poll());
+    /** Moves due retries to ready and takes expired leases back. Under the lane's lock. */
+    private void maintain(LaneQueue q, long now) {
+        while (!q.delayed.isEmpty() && q.delayed.peek().dueMillis <= now) {
+            MemoryLease l = q.delayed.poll();
+            l.state = State.READY;
+            q.ready.addLast(l);
         }
-        while (!q.leaseExpiry.isEmpty()) {
-            MemoryLease l = q.leaseExpiry.peek();
-            if (l.state != State.ACTIVE) {
-                q.leaseExpiry.poll();
+        while (!q.expiry.isEmpty()) {
+            MemoryLease l = q.expiry.peekFirst();
+            if (l.state != State.LEASED) {
+                q.expiry.pollFirst();
                 continue;
             }
-            if (l.deadline.isAfter(now)) {
+            if (l.deadlineMillis > now) {
                 break;
             }
-            q.leaseExpiry.poll();
+            q.expiry.pollFirst();
             l.state = State.LOST;
-            q.leased.remove(l.id);
-            q.ready.addLast(new Entry(l.task.withAttempt(l.task.attempt() + 1), now));
+            q.leased--;
+            q.ready.addLast(new MemoryLease(q, l.task.withAttempt(l.task.attempt() + 1), Instant.ofEpochMilli(now)));
             q.expired++;
         }
     }
@@ -306,49 +388,53 @@ public final class InMemoryTaskQueue implements TaskQueue {
         }
     }
 
-    private enum State { ACTIVE, COMPLETED, RETRIED, DEAD_LETTERED, RELEASED, LOST }
+    private enum State { READY, DELAYED, LEASED, COMPLETED, RETRIED, DEAD_LETTERED, RELEASED, LOST }
 
-    private static final class Entry {
-        final Task task;
-        final Instant readySince;
-
-        Entry(Task task, Instant readySince) {
-            this.task = task;
-            this.readySince = readySince;
-        }
-    }
-
+    /** One lane's queue. Every field is guarded by {@link #lock}. */
     private static final class LaneQueue {
-        final ArrayDeque<Entry> ready = new ArrayDeque<>();
-        final PriorityQueue<Entry> delayed = new PriorityQueue<>((a, b) -> a.readySince.compareTo(b.readySince));
-        final Map<Long, MemoryLease> leased = new HashMap<>();
-        final PriorityQueue<MemoryLease> leaseExpiry = new PriorityQueue<>((a, b) -> a.deadline.compareTo(b.deadline));
+        final String name;
+        final ReentrantLock lock = new ReentrantLock();
+        final ArrayDeque<MemoryLease> ready = new ArrayDeque<>();
+        final PriorityQueue<MemoryLease> delayed = new PriorityQueue<>((a, b) -> a.dueMillis != b.dueMillis
+                ? Long.compare(a.dueMillis, b.dueMillis) : Long.compare(a.seq, b.seq));
+        /** Leases in the order they were handed out, so in deadline order; ended ones are dropped lazily. */
+        final ArrayDeque<MemoryLease> expiry = new ArrayDeque<>();
         final Set<String> pendingIds = new HashSet<>();
         final List<DeadLetter> deadLetters = new ArrayList<>();
+        int leased;
+        long lastDeadline = Long.MIN_VALUE;
+        long seq;
         long offered;
         long completed;
         long expired;
 
+        LaneQueue(String name) {
+            this.name = name;
+        }
+
         int size() {
-            return ready.size() + delayed.size() + leased.size();
+            return ready.size() + delayed.size() + leased;
         }
     }
 
+    /**
+     * One delivery of a task: waiting in its lane (ready or delayed), then, once polled, the lease. A redelivery
+     * (retry, release, expiry) is a new object, so a lease ended or lost stays so.
+     */
     private final class MemoryLease implements Lease {
-        final long id;
         final LaneQueue q;
         final Task task;
         final Instant readySince;
-        final Instant deadline;
-        /** Guarded by the queue's lock. */
-        State state = State.ACTIVE;
+        /** Guarded by the lane's lock. */
+        State state = State.READY;
+        long deadlineMillis;
+        long dueMillis;
+        long seq;
 
-        MemoryLease(long id, LaneQueue q, Task task, Instant readySince, Instant deadline) {
-            this.id = id;
+        MemoryLease(LaneQueue q, Task task, Instant readySince) {
             this.q = q;
             this.task = task;
             this.readySince = readySince;
-            this.deadline = deadline;
         }
 
         @Override
@@ -387,47 +473,50 @@ public final class InMemoryTaskQueue implements TaskQueue {
 
         private void end(State to, Duration delay, String reason) {
             boolean notify = false;
-            lock.lock();
+            q.lock.lock();
             try {
-                if (state == State.ACTIVE && !deadline.isAfter(clock.instant())) {
-                    maintain(q, clock.instant()); // the lease expired before it was ended
+                if (state == State.LEASED && deadlineMillis <= clock.millis()) {
+                    maintain(q, clock.millis()); // the lease expired before it was ended
                 }
                 if (state == State.LOST) {
                     throw new LeaseLostException("lease of task " + task.id() + " (" + task.lane() + ", attempt "
                             + task.attempt() + ") was lost: it timed out or the queue closed; the task is handed out again");
                 }
-                if (state != State.ACTIVE) {
+                if (state != State.LEASED) {
                     throw new IllegalStateException("lease of task " + task.id() + " already ended: " + state);
                 }
                 state = to;
-                q.leased.remove(id);
-                Instant now = clock.instant();
+                q.leased--;
                 switch (to) {
                     case COMPLETED -> {
                         q.pendingIds.remove(task.id());
                         q.completed++;
                     }
                     case RETRIED -> {
-                        Entry e = new Entry(task.withAttempt(task.attempt() + 1), now.plus(delay));
+                        Instant at = clock.instant().plus(delay);
+                        MemoryLease next = new MemoryLease(q, task.withAttempt(task.attempt() + 1), at);
                         if (delay.isZero()) {
-                            q.ready.addLast(e);
+                            q.ready.addLast(next);
                             notify = true;
                         } else {
-                            q.delayed.add(e);
+                            next.state = State.DELAYED;
+                            next.dueMillis = at.toEpochMilli();
+                            next.seq = q.seq++;
+                            q.delayed.add(next);
                         }
                     }
                     case DEAD_LETTERED -> {
                         q.pendingIds.remove(task.id());
-                        q.deadLetters.add(new DeadLetter(task, reason, now));
+                        q.deadLetters.add(new DeadLetter(task, reason, clock.instant()));
                     }
                     case RELEASED -> {
-                        q.ready.addFirst(new Entry(task, readySince));
+                        q.ready.addFirst(new MemoryLease(q, task, readySince));
                         notify = true;
                     }
                     default -> throw new AssertionError(to);
                 }
             } finally {
-                lock.unlock();
+                q.lock.unlock();
             }
             if (notify) {
                 notifyListener();
@@ -445,6 +534,7 @@ public final class InMemoryTaskQueue implements TaskQueue {
         private Clock clock = Clock.systemUTC();
         private Duration leaseTimeout = Duration.ofMinutes(30);
         private int capacityPerLane = Integer.MAX_VALUE;
+        private Set<String> lanes;
 
         private Builder() {
         }
@@ -481,6 +571,35 @@ public final class InMemoryTaskQueue implements TaskQueue {
             }
             this.capacityPerLane = capacity;
             return this;
+        }
+
+        /**
+         * Declares the queue's lanes: an offer to any other lane then fails with an {@link IllegalArgumentException}
+         * naming it, instead of waiting unseen in a lane no relay serves. Lanes a relay subscribes are added.
+         *
+         * @param lanes the lane names, at least one, each a valid lane name
+         * @return this builder
+         * @throws IllegalArgumentException naming an invalid lane name, or if there is none
+         */
+        public Builder lanes(Collection<String> lanes) {
+            Objects.requireNonNull(lanes, "lanes");
+            if (lanes.isEmpty()) {
+                throw new IllegalArgumentException("lanes must name at least one lane");
+            }
+            Set<String> copy = new LinkedHashSet<>();
+            for (String lane : lanes) {
+                copy.add(Names.requireLane(lane));
+            }
+            this.lanes = copy;
+            return this;
+        }
+
+        /**
+         * @param lanes the lane names (see {@link #lanes(Collection)})
+         * @return this builder
+         */
+        public Builder lanes(String... lanes) {
+            return lanes(List.of(lanes));
         }
 
         /** @return the queue */

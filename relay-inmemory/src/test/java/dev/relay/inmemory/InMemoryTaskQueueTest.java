@@ -104,6 +104,99 @@ class InMemoryTaskQueueTest {
         l.complete();
     }
 
+    @Test
+    void offer_toALaneTheQueueWasNotBuiltWith_failsNamingTheLaneAndItsLanes() {
+        InMemoryTaskQueue known = InMemoryTaskQueue.builder().lanes("realtime", "config").build();
+        known.offer(task("realtime", 1));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> known.offer(task("realtme", 1)));
+        assertTrue(e.getMessage().contains("'realtme'") && e.getMessage().contains("[config, realtime]"), e.getMessage());
+        assertEquals(0, known.backlog("realtme"), "nothing was accepted");
+    }
+
+    @Test
+    void subscribe_makesALaneKnown_inAQueueBuiltWithItsLanes() {
+        InMemoryTaskQueue known = InMemoryTaskQueue.builder().lanes(List.of("a")).build();
+        assertThrows(IllegalArgumentException.class, () -> known.offer(task("b", 1)));
+        known.subscribe(java.util.Set.of("a", "b"));
+        known.offer(task("b", 1));
+        assertEquals(1, known.backlog("b"));
+    }
+
+    @Test
+    void builderLanes_rejectsAnInvalidName_orNone() {
+        assertThrows(IllegalArgumentException.class, () -> InMemoryTaskQueue.builder().lanes("Not A Lane"));
+        assertThrows(IllegalArgumentException.class, () -> InMemoryTaskQueue.builder().lanes(List.of()));
+    }
+
+    @Test
+    void lanesWithTasks_namesTheLanesHoldingReadyDelayedOrLeasedTasks() {
+        queue.subscribe(java.util.Set.of("empty"));
+        queue.offer(task("ready", 1));
+        queue.offer(task("leased", 1));
+        queue.offer(task("delayed", 1));
+        queue.offer(task("done", 1));
+        queue.poll("leased", 1);
+        queue.poll("delayed", 1).get(0).retry(Duration.ofMinutes(5), "later");
+        queue.poll("done", 1).get(0).complete();
+        assertEquals(java.util.Set.of("ready", "leased", "delayed"), queue.lanesWithTasks().orElseThrow());
+    }
+
+    @Test
+    void release_putsTheTaskBackAtTheFront_withItsReadyTime_andNoAttemptCounted() {
+        queue.offer(task("a", 1));
+        clock.advance(Duration.ofSeconds(1));
+        queue.offer(task("a", 2));
+        Lease first = queue.poll("a", 1).get(0);
+        java.time.Instant ready = first.readySince();
+        first.release();
+        assertThrows(IllegalStateException.class, first::release, "a lease ends once");
+        Lease again = queue.poll("a", 1).get(0);
+        assertEquals(first.task(), again.task());
+        assertEquals(1, again.task().attempt());
+        assertEquals(ready, again.readySince());
+    }
+
+    @Test
+    void concurrentOffersPollsAndCompletions_onSeveralLanes_loseAndDoubleNothing() throws Exception {
+        InMemoryTaskQueue q = InMemoryTaskQueue.create();
+        int lanes = 4;
+        int perLane = 5_000;
+        java.util.concurrent.ConcurrentHashMap<String, Boolean> done = new java.util.concurrent.ConcurrentHashMap<>();
+        java.util.concurrent.atomic.AtomicInteger doubled = new java.util.concurrent.atomic.AtomicInteger();
+        List<Thread> threads = new java.util.ArrayList<>();
+        for (int l = 0; l < lanes; l++) {
+            String lane = "l" + l;
+            threads.add(new Thread(() -> {
+                for (int i = 0; i < perLane; i++) {
+                    q.offer(task(lane, i));
+                }
+            }));
+            threads.add(new Thread(() -> {
+                int got = 0;
+                long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+                while (got < perLane && System.nanoTime() < deadline) {
+                    for (Lease lease : q.poll(lane, 7)) {
+                        lease.complete();
+                        if (done.put(lane + "/" + lease.task().id(), true) != null) {
+                            doubled.incrementAndGet();
+                        }
+                        got++;
+                    }
+                }
+            }));
+        }
+        threads.forEach(Thread::start);
+        for (Thread t : threads) {
+            t.join(120_000);
+        }
+        assertEquals(lanes * perLane, done.size());
+        assertEquals(0, doubled.get());
+        for (int l = 0; l < lanes; l++) {
+            assertEquals(perLane, q.completed("l" + l));
+            assertEquals(0, q.leased("l" + l));
+        }
+    }
+
     /** A clock that moves only when told; threadsafe. */
     static final class MutableClock extends Clock {
         private volatile Instant now = Instant.parse("2024-01-01T00:00:00Z");

@@ -26,6 +26,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.DoubleSupplier;
 import java.util.function.Function;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 import java.util.function.ToLongFunction;
 
 /**
@@ -289,12 +290,28 @@ public final class Simulation {
             this.failWhen = Objects.requireNonNull(failWhen, "failWhen");
         }
 
+        /** Fails before the source is queried when the task is one of those that fail: a sink that is down. */
         @Override
-        public SinkSession open(Task task, RowSchema schema) {
+        public SinkSession openBeforePull(Task task, Supplier<RowSchema> schema) {
+            checkUp(task);
+            schema.get();
+            return session(task);
+        }
+
+        private void checkUp(Task task) {
             if (failWhen.test(task)) {
                 failures.incrementAndGet();
                 throw new SinkException("simulated sink failure for task " + task.id() + " in lane " + task.lane(), null);
             }
+        }
+
+        @Override
+        public SinkSession open(Task task, RowSchema schema) {
+            checkUp(task);
+            return session(task);
+        }
+
+        private SinkSession session(Task task) {
             return new SinkSession() {
                 private long rows;
                 private boolean done;

@@ -1,0 +1,564 @@
+package dev.relay.core;
+
+import dev.relay.api.LaneSpec;
+import dev.relay.api.Lease;
+import dev.relay.api.Sink;
+import dev.relay.api.Task;
+import dev.relay.api.TaskQueue;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The engine's control role: the owner of the lanes ({@link Lanes}), the runs in flight and the scheduler, changed
+ * only in <em>control turns</em> — runnables that the {@link ControlExecutor} runs one at a time. A turn is not a
+ * thread: with the default executor it runs on whichever thread submits it while no other turn runs (often the
+ * worker that just finished a task). Every entry point below is a turn, or submits one.
+ *
+ * <ul>
+ *   <li><b>intake</b> takes leases from a lane's queue into its buffer (the scheduler's ready queue) — for every
+ *       lane after an availability signal (at once if a permit is free, else in the next finish turn) and at the
+ *       housekeeping timer; after a completion without a signal only for the completed task's lane, and only once
+ *       its buffer is at most half full, so that a completion costs O(1) in lanes;
+ *   <li><b>dispatch</b> asks the scheduler for starts and hands each one to a worker — first to the worker that
+ *       just freed the permit, if it is still there ({@link TaskRun#handOff});
+ *   <li><b>finish</b> takes a run's outcome, charges its cost, ends its lease as the {@link AttemptPolicy} says,
+ *       frees its task id, refills its lane and dispatches again;
+ *   <li><b>admin</b> turns change lanes and the permit limit; <b>housekeeping</b> polls every lane at the idle poll
+ *       interval, reports lanes of the queue this relay does not serve and refreshes the lanes' start bounds;
+ *       <b>shutdown</b> gives back what the lanes hold, waits for the runs in flight, abandons them at the timeout.
+ * </ul>
+ * The clock is read at most once per turn ({@link Turn}); each turn ends by publishing what it changed. The
+ * invariants it keeps are those of {@link Relay}'s class comment.
+ *
+ * <p>Not threadsafe, except {@link #start()}, {@link #requestPump()}, {@link #submit} and {@link #shutdown}, which
+ * only submit turns.
+ */
+final class ControlLoop implements FairScheduler.Starter<TaskRun> {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ControlLoop.class);
+
+    private final RelayConfig config;
+    private final TaskQueue queue;
+    private final Clock clock;
+    private final Executor workers;
+    private final ControlExecutor control;
+    private final RelayListener listener;
+    /** Whether the listener wants {@link RelayListener#reachedHead} (computing the bound costs O(lanes)). */
+    private final boolean headListener;
+    private final AttemptPolicy policy;
+    private final FairScheduler<TaskRun> scheduler;
+    private final TaskRun.Context runContext;
+    final EngineStats stats;
+    private final Turn turn;
+    private final Lanes lanes;
+    private final InFlight inFlight = new InFlight();
+    private final UnservedLanes unserved;
+
+    private int maxInUse;
+    private boolean stopping;
+    private boolean clean = true;
+    private final CompletableFuture<Boolean> stopped = new CompletableFuture<>();
+    /** The run whose finish turn is dispatching: the first start goes to its worker if it is still there. */
+    private TaskRun continuationFrom;
+    /** A start the worker executor refused, handled after the scheduler returns. */
+    private TaskRun refused;
+    private RuntimeException refusal;
+    private LaneRun lastStartLane;
+    private long rateWakeMillis = Long.MAX_VALUE;
+
+    /** Set by the availability signal, cleared by a turn that takes leases from every lane. */
+    private volatile boolean intakeWanted;
+    private final AtomicBoolean pumpPending = new AtomicBoolean();
+    private final Runnable pumpTurn = () -> {
+        pumpPending.set(false);
+        inTurn(this::pump);
+    };
+    private final Runnable wakeTurn = () -> {
+        rateWakeMillis = Long.MAX_VALUE;
+        inTurn(this::pump);
+    };
+    private final Runnable housekeepingTurn = this::housekeeping;
+
+    ControlLoop(RelayConfig config) {
+        this.config = config;
+        this.queue = config.queue;
+        this.clock = config.clock;
+        this.workers = config.workers;
+        this.control = config.control;
+        this.listener = config.listener;
+        this.headListener = overrides(config.listener);
+        this.policy = config.attemptPolicy;
+        this.scheduler = FairScheduler.builder().permits(config.permits).quantum(config.quantum).clock(clock).build();
+        this.runContext = new TaskRun.Context(config.puller, config.ledger, control, this::finishTurn);
+        this.stats = new EngineStats(config.permits);
+        this.turn = new Turn(clock);
+        RelayMetrics metrics = new RelayMetrics(config.meterRegistry, stats, queue, clock);
+        this.lanes = new Lanes(scheduler, queue, metrics, stats, turn);
+        this.unserved = new UnservedLanes(queue);
+        for (RelayConfig.LaneConfig l : config.lanes) {
+            lanes.add(l.spec(), l.sink());
+        }
+    }
+
+    private static boolean overrides(RelayListener l) {
+        try {
+            return l.getClass().getMethod("reachedHead", Task.class, Instant.class, long.class).getDeclaringClass()
+                    != RelayListener.class;
+        } catch (NoSuchMethodException e) {
+            return true;
+        }
+    }
+
+    // ================================================================== entry points (any thread)
+
+    /** Subscribes to the lanes, pumps, and starts the housekeeping timer. */
+    void start() {
+        control.execute(() -> {
+            inTurn(() -> {
+                lanes.subscribe();
+                pump();
+            });
+            control.schedule(config.idlePollInterval, housekeepingTurn);
+        });
+    }
+
+    /**
+     * The queue's availability signal: tasks may be waiting in some lane. Marks every lane for intake; if a permit
+     * is free, asks for a pump turn (coalesced: while one is pending, more requests add nothing). While every permit
+     * is busy no turn is needed: the next finish turn takes the signal. The signal is written before the permits
+     * are read here, and the permits are published before the signal is read at the end of every turn, so a signal
+     * is never missed: either this side sees a free permit, or the turn that freed it sees the signal.
+     */
+    void requestPump() {
+        intakeWanted = true;
+        if (stats.permitsInUse < stats.permitLimit) {
+            requestPumpTurn();
+        }
+    }
+
+    private void requestPumpTurn() {
+        if (pumpPending.compareAndSet(false, true)) {
+            control.execute(pumpTurn);
+        }
+    }
+
+    /**
+     * Runs a change in a turn, then publishes every lane and pumps.
+     *
+     * @param change the change; its exception fails the future
+     * @return completed when applied
+     */
+    CompletableFuture<Void> submit(Runnable change) {
+        CompletableFuture<Void> f = new CompletableFuture<>();
+        control.execute(() -> inTurn(() -> {
+            try {
+                change.run();
+                lanes.touchAll();
+                pump();
+                turn.completeAfterPublishing(f);
+            } catch (RuntimeException e) {
+                f.completeExceptionally(e);
+            }
+        }));
+        return f;
+    }
+
+    /**
+     * Begins the shutdown.
+     *
+     * @param timeout how long runs in flight may take to finish
+     * @return completed with whether every run in flight finished in time
+     */
+    CompletableFuture<Boolean> shutdown(Duration timeout) {
+        control.execute(() -> inTurn(() -> beginShutdown(timeout)));
+        return stopped;
+    }
+
+    // ================================================================== turns
+
+    private void inTurn(Runnable body) {
+        try {
+            body.run();
+        } finally {
+            endTurn();
+        }
+    }
+
+    /** Publishes what the turn changed; checks invariant 2 where assertions are enabled (tests). */
+    private void endTurn() {
+        assert inFlight.size() == scheduler.permitsInUse()
+                : "invariant 2: " + inFlight.size() + " runs in flight but " + scheduler.permitsInUse() + " permits in use";
+        turn.end(stats, scheduler.permitsInUse(), maxInUse);
+        continuationFrom = null;
+        if (intakeWanted && !stopping && stats.permitsInUse < stats.permitLimit) {
+            requestPumpTurn(); // a signal that arrived while every permit was busy, and one is free now
+        }
+    }
+
+    private void housekeeping() {
+        if (stopping) {
+            return;
+        }
+        inTurn(() -> {
+            pump();
+            Map<String, Long> waiting = unserved.refresh(lanes.served());
+            if (waiting != null && !waiting.equals(stats.unservedBacklog)) {
+                stats.unservedBacklog = Map.copyOf(waiting);
+            }
+            List<FairScheduler.Running<TaskRun>> running = running();
+            for (LaneRun lane : lanes.all()) {
+                lane.stats.headBound = lane.headBound(running);
+                lane.stats.headEstimate = lane.headEstimate(running);
+            }
+        });
+        control.schedule(config.idlePollInterval, housekeepingTurn);
+    }
+
+    /** A run's worker is done with it: decide, end its lease, refill, dispatch. */
+    private void finishTurn(TaskRun run) {
+        if (run.stage != TaskRun.Stage.RUNNING) {
+            return; // withdrawn at shutdown: its lease was released already
+        }
+        try {
+            inFlight.remove(run);
+            LaneRun lane = run.lane;
+            turn.touch(lane);
+            long service = Math.max(0, turn.now() - run.startNanos);
+            long cost = config.costMeasure == CostMeasure.ROWS ? Math.max(1, run.rows) : service;
+            scheduler.complete(lane.slane, run.ticket, cost);
+            lane.stats.recordService(service, cost);
+            endAttempt(run, policy.afterAttempt(run.error, run.withdrawn(), run.task, lane.spec.retryPolicy(), stopping,
+                    config.random), service);
+            lanes.settle(lane);
+            if (stopping) {
+                stopIfIdle();
+                return;
+            }
+            if (intakeWanted) {
+                intakeAll();
+            } else if (lane.takesWork() && 2 * lane.room() >= lane.spec.buffer()) {
+                intake(lane);
+            }
+            dispatch(run);
+        } finally {
+            endTurn();
+        }
+    }
+
+    // ================================================================== intake and dispatch
+
+    private void pump() {
+        if (stopping) {
+            return;
+        }
+        intakeAll();
+        scheduler.refreshRates();
+        dispatch(null);
+    }
+
+    private void intakeAll() {
+        intakeWanted = false;
+        for (LaneRun lane : lanes.all()) {
+            intake(lane);
+        }
+    }
+
+    private void intake(LaneRun lane) {
+        int room = lane.room();
+        if (!lane.takesWork() || room <= 0 || stats.permitLimit == 0) {
+            return;
+        }
+        List<Lease> leases;
+        try {
+            leases = queue.poll(lane.name, room);
+        } catch (RuntimeException e) {
+            LOG.warn("polling lane '{}' failed; will poll again", lane.name, e);
+            return;
+        }
+        for (int i = 0, n = leases.size(); i < n; i++) {
+            admit(lane, leases.get(i));
+        }
+    }
+
+    private void admit(LaneRun lane, Lease lease) {
+        Task t = lease.task();
+        String why = policy.refusal(t, lane.name, lane.spec.retryPolicy());
+        if (why != null) {
+            if (Leases.end(lease, Leases.Ending.DEAD_LETTER, why, null)) {
+                LaneStats.add(lane.stats.deadLettered, 1);
+                listener.deadLettered(t, turn.at(), why);
+            }
+            return;
+        }
+        TaskRun run = new TaskRun(lease, lane, runContext);
+        if (!lanes.claim(run)) {
+            return; // parked behind the active delivery of the same task id and sink
+        }
+        turn.touch(lane);
+        if (lane.enqueue(run) && headListener) {
+            reachedHead(lane, run);
+        }
+    }
+
+    private void dispatch(TaskRun from) {
+        continuationFrom = from;
+        while (!stopping && scheduler.next(this)) {
+            if (refused != null) {
+                handleRefused();
+                break;
+            }
+            TaskRun head = headListener ? lastStartLane.slane.peek() : null;
+            if (head != null) {
+                reachedHead(lastStartLane, head);
+            }
+        }
+        continuationFrom = null;
+        long wake = scheduler.nextRateRefillMillis();
+        if (wake != Long.MAX_VALUE && wake < rateWakeMillis) {
+            rateWakeMillis = wake;
+            control.schedule(Duration.ofMillis(Math.max(1, wake - clock.millis())), wakeTurn);
+        }
+    }
+
+    /** The scheduler started a run: its permit is taken. Called from {@link FairScheduler#next}. */
+    @Override
+    public void onStart(FairScheduler.Lane<TaskRun> slane, TaskRun run, long ticket) {
+        LaneRun lane = run.lane;
+        run.stage = TaskRun.Stage.RUNNING;
+        run.ticket = ticket;
+        long now = turn.now();
+        run.startNanos = now;
+        inFlight.add(run);
+        turn.touch(lane);
+        lastStartLane = lane;
+        long waited = Math.max(0, now - run.readyNanos);
+        lane.stats.recordStart(waited);
+        int inUse = scheduler.permitsInUse();
+        maxInUse = Math.max(maxInUse, inUse);
+        listener.started(run.task, turn.at(), Duration.ofNanos(waited), inUse);
+        TaskRun from = continuationFrom;
+        continuationFrom = null;
+        if (from != null && from.handOff(run)) {
+            return; // the worker that freed the permit runs it next
+        }
+        try {
+            workers.execute(run);
+        } catch (RuntimeException e) {
+            refused = run;
+            refusal = e;
+        }
+    }
+
+    private void handleRefused() {
+        TaskRun run = refused;
+        refused = null;
+        LOG.error("the worker executor refused task {}; it is given back and polled again later", run.task.id(), refusal);
+        inFlight.remove(run);
+        scheduler.complete(run.lane.slane, run.ticket, 0);
+        lanes.giveBack(run);
+    }
+
+    private void reachedHead(LaneRun lane, TaskRun head) {
+        List<FairScheduler.Running<TaskRun>> running = running();
+        long bound = lane.headBound(running);
+        lane.stats.headBound = bound;
+        lane.stats.headEstimate = lane.headEstimate(running);
+        listener.reachedHead(head.task, turn.at(), bound);
+    }
+
+    /** @return the tasks holding permits, with the cost each has accrued by now, for the start bounds */
+    private List<FairScheduler.Running<TaskRun>> running() {
+        long now = turn.now();
+        List<FairScheduler.Running<TaskRun>> out = new ArrayList<>(inFlight.size());
+        for (TaskRun r : inFlight.list()) {
+            long elapsed = config.costMeasure == CostMeasure.SOURCE_TIME ? Math.max(0, now - r.startNanos) : 0;
+            out.add(FairScheduler.Running.of(r.lane.slane, r.ticket, elapsed));
+        }
+        return out;
+    }
+
+    // ================================================================== the end of an attempt
+
+    private void endAttempt(TaskRun run, AttemptPolicy.Verdict v, long serviceNanos) {
+        LaneRun lane = run.lane;
+        LaneStats s = lane.stats;
+        Task task = run.task;
+        run.stage = TaskRun.Stage.ENDED;
+        switch (v.action()) {
+            case COMPLETE -> {
+                LaneStats.add(Leases.end(run.lease, Leases.Ending.COMPLETE, null, null) ? s.completed : s.leasesLost, 1);
+                LaneStats.add(s.rows, run.rows);
+                lane.consecutiveFailures = 0;
+                listener.completed(task, turn.at(), Duration.ofNanos(serviceNanos), run.rows);
+                lanes.completed(run);
+            }
+            case RETRY -> {
+                LOG.warn("task {} of lane '{}' failed (attempt {}), retrying in {}: {}", task.id(), lane.name,
+                        task.attempt(), v.delay(), v.reason());
+                if (Leases.end(run.lease, Leases.Ending.RETRY, v.reason(), v.delay())) {
+                    LaneStats.add(s.retried, 1);
+                    listener.retried(task, turn.at(), v.delay(), run.error);
+                    control.schedule(v.delay(), wakeTurn);
+                }
+                lanes.ended(run);
+            }
+            case RELEASE -> {
+                Leases.end(run.lease, Leases.Ending.RELEASE, null, null);
+                lanes.ended(run);
+            }
+            case DEAD_LETTER -> {
+                LOG.error("task {} of lane '{}' dead-lettered: {}", task.id(), lane.name, v.reason());
+                if (Leases.end(run.lease, Leases.Ending.DEAD_LETTER, v.reason(), null)) {
+                    LaneStats.add(s.deadLettered, 1);
+                    listener.deadLettered(task, turn.at(), v.reason());
+                }
+                lanes.ended(run);
+            }
+            default -> throw new AssertionError(v);
+        }
+        if (v.failure()) {
+            lane.consecutiveFailures++;
+            Duration coolDown = policy.suspension(lane.consecutiveFailures, lane.spec.retryPolicy());
+            if (coolDown != null && lane.state() == LaneState.RUNNING && !stopping) {
+                suspend(lane, coolDown);
+            }
+        }
+    }
+
+    private void suspend(LaneRun lane, Duration coolDown) {
+        lanes.suspend(lane);
+        int suspension = lane.suspensions;
+        LOG.warn("lane '{}' failed {} times in a row: suspended for {}; its buffered tasks were given back",
+                lane.name, lane.consecutiveFailures, coolDown);
+        control.schedule(coolDown, () -> inTurn(() -> {
+            if (lanes.contains(lane.name) && lane.endSuspension(suspension)) {
+                LOG.info("lane '{}' resumes after its cool-down", lane.name);
+                turn.touch(lane);
+                pump();
+            }
+        }));
+    }
+
+    // ================================================================== admin (in turns)
+
+    void addLane(LaneSpec spec, Sink sink) {
+        lanes.add(spec, sink);
+        lanes.subscribe();
+    }
+
+    void updateLane(LaneSpec spec) {
+        lanes.update(spec);
+    }
+
+    void pause(String name) {
+        lanes.pause(name);
+    }
+
+    void resume(String name) {
+        lanes.resume(name);
+    }
+
+    void drain(String name, CompletableFuture<Void> drained) {
+        lanes.drain(name, drained);
+    }
+
+    void removeLane(String name, CompletableFuture<Void> gone) {
+        lanes.remove(name, gone);
+    }
+
+    /** Sets the permit limit; at 0 the lanes also give back what they buffer and take nothing until it rises. */
+    void permitLimit(int limit) {
+        scheduler.limit(limit);
+        stats.permitLimit = limit;
+        if (limit == 0) {
+            lanes.giveBackAll();
+        }
+    }
+
+    /** @return how many runs were asked to stop */
+    int cancelInFlight() {
+        List<TaskRun> runs = inFlight.list();
+        for (TaskRun r : runs) {
+            r.withdraw();
+        }
+        if (!runs.isEmpty()) {
+            LOG.warn("cancelling the {} tasks running on the source; their leases are given back as they end", runs.size());
+        }
+        return runs.size();
+    }
+
+    // ================================================================== shutdown
+
+    private void beginShutdown(Duration timeout) {
+        if (stopping) {
+            return;
+        }
+        stopping = true;
+        queue.setAvailabilityListener(null);
+        lanes.giveBackAll();
+        if (inFlight.size() == 0) {
+            stopIfIdle();
+            return;
+        }
+        LOG.info("relay stopping: waiting up to {} for {} tasks in flight", timeout, inFlight.size());
+        control.schedule(timeout, () -> inTurn(this::abandon));
+    }
+
+    private void abandon() {
+        if (stopped.isDone() || inFlight.size() == 0) {
+            return;
+        }
+        clean = false;
+        LOG.warn("relay stopping: abandoning {} tasks still in flight; their leases are released, not completed",
+                inFlight.size());
+        List<TaskRun> runs = inFlight.list();
+        for (TaskRun r : runs) {
+            r.withdraw(); // all flagged before any lease is released: none may commit after this point
+        }
+        for (TaskRun r : runs) {
+            inFlight.remove(r);
+            turn.touch(r.lane);
+            scheduler.complete(r.lane.slane, r.ticket, 0);
+            lanes.giveBack(r);
+            lanes.settle(r.lane);
+        }
+        stopIfIdle();
+    }
+
+    private void stopIfIdle() {
+        if (stopping && inFlight.size() == 0 && !stopped.isDone()) {
+            lanes.touchAll();
+            endTurn();
+            stopped.complete(clean);
+        }
+    }
+
+    /** @return runs in flight (equal to the permits in use: invariant 2) */
+    int inFlight() {
+        return inFlight.size();
+    }
+
+    /** @return the scheduler's permits in use */
+    int permitsInUse() {
+        return scheduler.permitsInUse();
+    }
+
+    /** @return active task ids over all sinks */
+    int activeIds() {
+        return lanes.activeIds();
+    }
+
+    @Override
+    public String toString() {
+        return "ControlLoop[" + lanes.all().size() + " lanes, " + inFlight.size() + " in flight, " + scheduler + "]";
+    }
+}

@@ -1,0 +1,52 @@
+package dev.relay.core;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The runs holding a permit, as an intrusive doubly linked list through {@link TaskRun} (no allocation per run).
+ * Its size equals the scheduler's permits in use ({@link Relay}'s invariant 2). Not threadsafe: owned by the
+ * control turn.
+ */
+final class InFlight {
+
+    private TaskRun head;
+    private int size;
+
+    void add(TaskRun r) {
+        r.prevInFlight = null;
+        r.nextInFlight = head;
+        if (head != null) {
+            head.prevInFlight = r;
+        }
+        head = r;
+        size++;
+    }
+
+    void remove(TaskRun r) {
+        if (r.prevInFlight == null) {
+            head = r.nextInFlight;
+        } else {
+            r.prevInFlight.nextInFlight = r.nextInFlight;
+        }
+        if (r.nextInFlight != null) {
+            r.nextInFlight.prevInFlight = r.prevInFlight;
+        }
+        r.prevInFlight = null;
+        r.nextInFlight = null;
+        size--;
+    }
+
+    int size() {
+        return size;
+    }
+
+    /** @return the runs, most recently dispatched first */
+    List<TaskRun> list() {
+        List<TaskRun> out = new ArrayList<>(size);
+        for (TaskRun r = head; r != null; r = r.nextInFlight) {
+            out.add(r);
+        }
+        return out;
+    }
+}

@@ -1,0 +1,100 @@
+package dev.relay.core;
+
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * A lane's figures as other threads see them: counters, the wait histogram, and copies of the lane's run state
+ * that the control turn publishes. {@link #snapshot} and {@link RelayMetrics} read only this, never the engine.
+ *
+ * <p>Threadsafe with one writer: only the control turn writes (counters by {@code lazySet}, published fields as
+ * volatiles), any thread reads. A reader may see the figures of one lane a turn apart from each other.
+ */
+final class LaneStats {
+
+    final String name;
+
+    final AtomicLong started = new AtomicLong();
+    final AtomicLong completed = new AtomicLong();
+    final AtomicLong retried = new AtomicLong();
+    final AtomicLong deadLettered = new AtomicLong();
+    final AtomicLong leasesLost = new AtomicLong();
+    final AtomicLong duplicates = new AtomicLong();
+    final AtomicLong rows = new AtomicLong();
+    final AtomicLong sourceNanos = new AtomicLong();
+    final AtomicLong cost = new AtomicLong();
+    final WaitHistogram waits = new WaitHistogram();
+
+    /** Micrometer timers, when a registry is configured; set once by {@link RelayMetrics} before the first turn. */
+    volatile Timer waitTimer;
+    volatile Timer serviceTimer;
+
+    // published copies of the control turn's lane state
+    volatile LaneState state = LaneState.RUNNING;
+    volatile int weight;
+    volatile int buffered;
+    volatile int inFlight;
+    /** Epoch nanos since which the head of the buffer is ready; {@link Long#MIN_VALUE} when the buffer is empty. */
+    volatile long oldestReadyNanos = Long.MIN_VALUE;
+    volatile long deficit;
+    volatile long headBound = FairScheduler.UNBOUNDED;
+    volatile long headEstimate = FairScheduler.UNBOUNDED;
+
+    LaneStats(String name, int weight) {
+        this.name = name;
+        this.weight = weight;
+    }
+
+    /** Adds to a counter that only the control turn writes. */
+    static void add(AtomicLong counter, long delta) {
+        counter.lazySet(counter.get() + delta);
+    }
+
+    void recordStart(long waitedNanos) {
+        add(started, 1);
+        waits.record(waitedNanos);
+        Timer t = waitTimer;
+        if (t != null) {
+            t.record(waitedNanos, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    void recordService(long serviceNanos, long charged) {
+        add(sourceNanos, serviceNanos);
+        add(cost, charged);
+        Timer t = serviceTimer;
+        if (t != null) {
+            t.record(serviceNanos, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    /** @return seconds the head of the buffer has waited at {@code nowNanos}, 0 if the buffer is empty */
+    double oldestWaitingSeconds(long nowNanos) {
+        long since = oldestReadyNanos;
+        return since == Long.MIN_VALUE ? 0 : Math.max(0, nowNanos - since) / 1e9;
+    }
+
+    /**
+     * @param now the time of the snapshot
+     * @param queueBacklog what the queue says waits in the lane, -1 if unknown
+     * @return the lane's figures
+     */
+    LaneSnapshot snapshot(Instant now, long queueBacklog) {
+        int buf = buffered;
+        long since = oldestReadyNanos;
+        long nowNanos = Clocks.epochNanos(now);
+        Duration age = since == Long.MIN_VALUE || since > nowNanos ? Duration.ZERO : Duration.ofNanos(nowNanos - since);
+        return new LaneSnapshot(name, state, weight, queueBacklog < 0 ? -1 : queueBacklog + buf, buf, inFlight, age,
+                started.get(), completed.get(), retried.get(), deadLettered.get(), leasesLost.get(), rows.get(),
+                waits.percentile(0.5), waits.percentile(0.99), waits.max(), Duration.ofNanos(sourceNanos.get()),
+                cost.get(), duplicates.get(), deficit, headBound, headEstimate);
+    }
+
+    @Override
+    public String toString() {
+        return "LaneStats[" + name + " " + state + " started=" + started.get() + " completed=" + completed.get() + "]";
+    }
+}

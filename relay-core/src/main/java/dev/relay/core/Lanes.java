@@ -1,0 +1,215 @@
+package dev.relay.core;
+
+import dev.relay.api.LaneSpec;
+import dev.relay.api.Sink;
+import dev.relay.api.TaskQueue;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The control loop's lanes and what they hold: the {@link LaneRun}s by name, the {@link ActiveIds} of the runs they
+ * buffer or run, and the lane transitions that give leases back. Stopping a lane from starting work — pause,
+ * suspension, removal, a stopping relay — releases its buffered runs and the runs parked behind others in the same
+ * step ({@link Relay}'s invariant 5), and ending an active run frees its id and ends the runs parked behind it
+ * (invariants 1 and 4). Registers and unregisters the lanes' meters and publishes the list of lanes.
+ *
+ * <p>Not threadsafe: owned by the control turn.
+ */
+final class Lanes {
+
+    private final FairScheduler<TaskRun> scheduler;
+    private final TaskQueue queue;
+    private final RelayMetrics metrics;
+    private final EngineStats stats;
+    private final Turn turn;
+    private final Map<String, LaneRun> byName = new LinkedHashMap<>();
+    private final ActiveIds ids = new ActiveIds();
+
+    Lanes(FairScheduler<TaskRun> scheduler, TaskQueue queue, RelayMetrics metrics, EngineStats stats, Turn turn) {
+        this.scheduler = scheduler;
+        this.queue = queue;
+        this.metrics = metrics;
+        this.stats = stats;
+        this.turn = turn;
+    }
+
+    /** @return the lanes, in the order they were added */
+    Collection<LaneRun> all() {
+        return Collections.unmodifiableCollection(byName.values());
+    }
+
+    /** @return the names of the lanes this relay serves (all but those being removed) */
+    Set<String> served() {
+        Set<String> names = new HashSet<>();
+        for (LaneRun l : byName.values()) {
+            if (l.state() != LaneState.REMOVING) {
+                names.add(l.name);
+            }
+        }
+        return names;
+    }
+
+    /** @return whether a lane of this name exists (being removed or not) */
+    boolean contains(String name) {
+        return byName.containsKey(name);
+    }
+
+    /**
+     * @param name a lane name
+     * @return the lane
+     * @throws IllegalArgumentException naming the lanes if there is none of that name
+     */
+    LaneRun get(String name) {
+        LaneRun lane = byName.get(name);
+        if (lane == null) {
+            throw new IllegalArgumentException("no lane '" + name + "'; lanes are " + byName.keySet());
+        }
+        return lane;
+    }
+
+    /**
+     * Adds a lane; {@link #subscribe()} tells the queue.
+     *
+     * @throws IllegalArgumentException if it exists or its dedicated permits do not fit
+     */
+    void add(LaneSpec spec, Sink sink) {
+        if (byName.containsKey(spec.name())) {
+            throw new IllegalArgumentException("lane '" + spec.name() + "' exists already");
+        }
+        LaneRun lane = new LaneRun(spec, sink, scheduler, ids.forSink(sink));
+        byName.put(spec.name(), lane);
+        metrics.register(lane.stats);
+        publishList();
+    }
+
+    /** Declares the served lanes to the queue. */
+    void subscribe() {
+        queue.subscribe(served());
+    }
+
+    /**
+     * Makes a new delivery its id's active run, or parks it.
+     *
+     * @return true if it is active (to be buffered)
+     */
+    boolean claim(TaskRun run) {
+        return ids.claim(run);
+    }
+
+    /** An active run completed (sink committed, ledger recorded): its parked deliveries complete with it. */
+    void completed(TaskRun run) {
+        Leases.completeChain(ids.end(run));
+    }
+
+    /** An active run's lease ended otherwise: its parked deliveries go back to their queues. */
+    void ended(TaskRun run) {
+        Leases.releaseChain(ids.end(run));
+    }
+
+    /** Gives a buffered, refused or abandoned run back: lease released, id freed, parked ones released. */
+    void giveBack(TaskRun run) {
+        Leases.release(run);
+        ended(run);
+    }
+
+    private void giveBack(List<TaskRun> buffered, LaneRun lane) {
+        for (TaskRun r : buffered) {
+            giveBack(r);
+        }
+        for (TaskRun p : ids.unparkLane(lane)) {
+            Leases.release(p);
+        }
+        turn.touch(lane);
+    }
+
+    void pause(String name) {
+        LaneRun lane = get(name);
+        giveBack(lane.pause(), lane);
+    }
+
+    void resume(String name) {
+        LaneRun lane = get(name);
+        lane.resume();
+        turn.touch(lane);
+    }
+
+    /** Suspends a failing lane and gives back what it holds. */
+    void suspend(LaneRun lane) {
+        giveBack(lane.suspend(), lane);
+    }
+
+    void update(LaneSpec spec) {
+        LaneRun lane = get(spec.name());
+        lane.update(spec);
+        turn.touch(lane);
+    }
+
+    void drain(String name, CompletableFuture<Void> drained) {
+        LaneRun lane = get(name);
+        lane.drain(drained);
+        settle(lane);
+    }
+
+    void remove(String name, CompletableFuture<Void> gone) {
+        LaneRun lane = get(name);
+        giveBack(lane.remove(gone), lane);
+        settle(lane);
+    }
+
+    /** Every buffered and parked run goes back (the relay stops, or may use no permit at all). */
+    void giveBackAll() {
+        for (LaneRun lane : byName.values()) {
+            for (TaskRun r : lane.takeBuffered()) {
+                giveBack(r);
+            }
+            turn.touch(lane);
+        }
+        for (TaskRun p : ids.unparkAll()) {
+            Leases.release(p);
+        }
+    }
+
+    /** Completes the drain or removal of a lane that holds nothing any more. */
+    void settle(LaneRun lane) {
+        List<CompletableFuture<Void>> done = lane.settle();
+        if (done == null) {
+            return;
+        }
+        turn.touch(lane);
+        if (lane.state() == LaneState.REMOVING && byName.remove(lane.name, lane)) {
+            metrics.unregister(lane.stats);
+            publishList();
+            subscribe();
+        }
+        for (CompletableFuture<Void> f : done) {
+            turn.completeAfterPublishing(f);
+        }
+    }
+
+    /** Marks every lane for publishing at the end of the turn. */
+    void touchAll() {
+        for (LaneRun lane : byName.values()) {
+            turn.touch(lane);
+        }
+    }
+
+    private void publishList() {
+        List<LaneStats> list = new ArrayList<>(byName.size());
+        for (LaneRun l : byName.values()) {
+            list.add(l.stats);
+        }
+        stats.lanes = List.copyOf(list);
+    }
+
+    /** @return active ids over all sinks (for tests of invariant 4) */
+    int activeIds() {
+        return ids.size();
+    }
+}

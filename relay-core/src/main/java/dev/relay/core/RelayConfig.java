@@ -1,0 +1,144 @@
+package dev.relay.core;
+
+import dev.relay.api.CompletionLedger;
+import dev.relay.api.LaneSpec;
+import dev.relay.api.Puller;
+import dev.relay.api.Sink;
+import dev.relay.api.TaskQueue;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.function.DoubleSupplier;
+
+/**
+ * A relay's settings, validated and copied out of a {@link Relay.Builder} by {@link #from}: the builder may change
+ * or be reused afterwards, this never changes. It also makes the executors the relay owns when the builder named
+ * none. Immutable and threadsafe (the objects it refers to — queue, puller, sinks, executors — are the caller's or
+ * the relay's).
+ */
+final class RelayConfig {
+
+    /** A lane as configured: its specification and its sink (the default sink unless it has its own). */
+    record LaneConfig(LaneSpec spec, Sink sink) {
+    }
+
+    final TaskQueue queue;
+    final Puller puller;
+    final Sink defaultSink;
+    final List<LaneConfig> lanes;
+    final CompletionLedger ledger;
+    final int permits;
+    final long quantum;
+    final CostMeasure costMeasure;
+    final Clock clock;
+    final Executor workers;
+    final ControlExecutor control;
+    /** What the relay made and closes at shutdown (default worker pool, timer thread). */
+    final List<AutoCloseable> owned;
+    final MeterRegistry meterRegistry;
+    final RelayListener listener;
+    final DoubleSupplier random;
+    final Duration idlePollInterval;
+    final Duration shutdownTimeout;
+    final AttemptPolicy attemptPolicy;
+
+    private RelayConfig(Relay.Builder b, List<LaneConfig> lanes, Executor workers, ControlExecutor control,
+            List<AutoCloseable> owned) {
+        this.queue = b.queue;
+        this.puller = b.puller;
+        this.defaultSink = b.defaultSink;
+        this.lanes = List.copyOf(lanes);
+        this.ledger = b.ledger;
+        this.permits = b.permits;
+        this.costMeasure = b.costMeasure;
+        this.quantum = b.costMeasure == CostMeasure.ROWS ? b.quantumRows : b.quantum.toNanos();
+        this.clock = b.clock;
+        this.workers = workers;
+        this.control = control;
+        this.owned = List.copyOf(owned);
+        this.meterRegistry = b.meterRegistry;
+        this.listener = b.listener;
+        this.random = b.random != null ? b.random : new SplittableRandom()::nextDouble;
+        this.idlePollInterval = b.idlePollInterval;
+        this.shutdownTimeout = b.shutdownTimeout;
+        this.attemptPolicy = new AttemptPolicy(b.suspendAfterFailures);
+    }
+
+    /**
+     * Validates a builder's settings and copies them.
+     *
+     * @param b the builder
+     * @return the configuration
+     * @throws IllegalStateException naming the bad setting
+     */
+    static RelayConfig from(Relay.Builder b) {
+        if (b.queue == null) {
+            throw new IllegalStateException("a relay needs a queue: call queue(TaskQueue)");
+        }
+        if (b.puller == null) {
+            throw new IllegalStateException("a relay needs a puller: call puller(Puller)");
+        }
+        if (b.lanes.isEmpty()) {
+            throw new IllegalStateException("a relay needs at least one lane: call lane(LaneSpec)");
+        }
+        if (!b.duplicateLanes.isEmpty()) {
+            throw new IllegalStateException("lanes defined twice: " + b.duplicateLanes);
+        }
+        int dedicated = 0;
+        List<String> withoutSink = new ArrayList<>();
+        List<LaneConfig> lanes = new ArrayList<>();
+        for (LaneSpec l : b.lanes.values()) {
+            dedicated += l.dedicatedPermits();
+            Sink sink = b.sinks.getOrDefault(l.name(), b.defaultSink);
+            if (sink == null) {
+                withoutSink.add(l.name());
+            }
+            lanes.add(new LaneConfig(l, sink));
+        }
+        if (!withoutSink.isEmpty()) {
+            throw new IllegalStateException("lanes " + withoutSink + " have no sink and no default sink was set");
+        }
+        if (dedicated > b.permits) {
+            throw new IllegalStateException("lanes dedicate " + dedicated + " permits but the relay has only "
+                    + b.permits + " source permits");
+        }
+        if (dedicated == b.permits) {
+            List<String> starved = b.lanes.values().stream().filter(l -> l.dedicatedPermits() == 0).map(LaneSpec::name).toList();
+            if (!starved.isEmpty()) {
+                throw new IllegalStateException("all " + b.permits + " source permits are dedicated, so lanes " + starved
+                        + " could never run");
+            }
+        }
+        List<AutoCloseable> owned = new ArrayList<>();
+        ThreadFactory tf = b.threadFactory != null ? b.threadFactory : new NamedThreadFactory("relay");
+        Executor workers = b.workers;
+        if (workers == null) {
+            ExecutorService pool = Executors.newFixedThreadPool(b.permits, tf);
+            owned.add(() -> shutdownPool(pool));
+            workers = pool;
+        }
+        ControlExecutor control = b.control;
+        if (control == null) {
+            ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(tf);
+            owned.add(() -> shutdownPool(timer));
+            control = new SerialControlExecutor(timer);
+        }
+        return new RelayConfig(b, lanes, workers, control, owned);
+    }
+
+    private static void shutdownPool(ExecutorService pool) throws InterruptedException {
+        pool.shutdown();
+        if (!pool.awaitTermination(5, TimeUnit.SECONDS)) {
+            pool.shutdownNow();
+        }
+    }
+}

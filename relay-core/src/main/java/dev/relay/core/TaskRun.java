@@ -1,0 +1,233 @@
+package dev.relay.core;
+
+import dev.relay.api.CompletionLedger;
+import dev.relay.api.Lease;
+import dev.relay.api.Puller;
+import dev.relay.api.RelayException;
+import dev.relay.api.Row;
+import dev.relay.api.RowCursor;
+import dev.relay.api.RowSchema;
+import dev.relay.api.Sink;
+import dev.relay.api.SinkSession;
+import dev.relay.api.Task;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.List;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One delivery of a task through the engine, from the lease taken at intake to its ending: while buffered or
+ * parked it is the control turn's; between dispatch and its finish turn the attempt itself — the only code of the
+ * engine that runs on worker threads — is its worker's.
+ *
+ * <h2>The attempt (worker thread)</h2>
+ * {@link #run()} opens the sink session first ({@link Sink#openBeforePull}: a sink that is down fails without a
+ * source query), which asks for the schema and so opens the source cursor; then it copies chunks, commits the
+ * session and records the task in the ledger. It never ends the lease: it leaves its outcome ({@link #rows},
+ * {@link #error}) in the run and submits the run's finish turn to the control executor, which decides.
+ *
+ * <h2>The same permit runs the next task</h2>
+ * After submitting its finish turn the worker asks whether that turn handed it the next task to run. The finish
+ * turn frees the run's permit; if it starts a task, it first tries to {@link #handOff} that task to the worker
+ * that just finished, and only if the worker has already left does it use the worker executor. One atomic swap on
+ * each side decides, so a task is never both handed off and executed, nor lost: with the default
+ * {@link SerialControlExecutor} the finish turn usually runs on the finishing worker itself, which then goes
+ * straight on to the next task with no executor hand-off and no thread wake-up; with an executor that runs the
+ * turn elsewhere (a control thread, the simulation) the worker has left and the task goes to the executor.
+ *
+ * <h2>Withdrawal</h2>
+ * The control turn may {@link #withdraw()} a running attempt (shutdown timeout, cancellation from outside): the
+ * flag is set before the cursor is cancelled, and the worker checks it after opening the cursor and before
+ * committing, so an attempt withdrawn before its commit does not commit; one withdrawn during its commit may
+ * still commit, which the idempotent sink makes harmless when the released task runs again.
+ *
+ * <p>Threadsafe as described: fields are confined to the control turn or to the worker between dispatch and the
+ * finish turn (the executors order those hand-overs), except the volatile {@link #withdrawn}, cursor and hand-off.
+ */
+final class TaskRun implements Runnable, Supplier<RowSchema> {
+
+    private static final Logger LOG = LoggerFactory.getLogger(TaskRun.class);
+
+    /** What an attempt needs besides its task: the same for every run of a relay. */
+    record Context(Puller puller, CompletionLedger ledger, ControlExecutor control, Consumer<TaskRun> finisher) {
+    }
+
+    /** Where a run stands; written and read by the control turn only. */
+    enum Stage {
+        /** In its lane's buffer (the scheduler's ready queue). */
+        BUFFERED,
+        /** Waiting behind the active run of the same task id and sink. */
+        PARKED,
+        /** Dispatched: its permit is taken. */
+        RUNNING,
+        /** Its lease has ended. */
+        ENDED
+    }
+
+    private static final Object CLOSED = new Object();
+    private static final VarHandle HANDOFF;
+
+    static {
+        try {
+            HANDOFF = MethodHandles.lookup().findVarHandle(TaskRun.class, "handoff", Object.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    final Lease lease;
+    final Task task;
+    final LaneRun lane;
+    final Sink sink;
+    private final Context context;
+    private final Runnable finishTurn;
+
+    // ---- control turn ----
+    Stage stage = Stage.BUFFERED;
+    /** Epoch nanos since which the task is ready (from its lease). */
+    final long readyNanos;
+    long ticket;
+    long startNanos;
+    /** The in-flight list, and the chain of deliveries parked behind this one. */
+    TaskRun prevInFlight;
+    TaskRun nextInFlight;
+    TaskRun parked;
+
+    // ---- worker, then read by the finish turn ----
+    /** Rows pulled (all of them written and committed if {@link #error} is null). */
+    long rows;
+    Throwable error;
+
+    // ---- shared ----
+    private volatile RowCursor cursor;
+    private volatile boolean withdrawn;
+    /** Null while the worker may take a hand-off; then the handed-off run or {@link #CLOSED}. */
+    @SuppressWarnings("unused")
+    private volatile Object handoff;
+
+    TaskRun(Lease lease, LaneRun lane, Context context) {
+        this.lease = lease;
+        this.task = lease.task();
+        this.lane = lane;
+        this.sink = lane.sink;
+        this.context = context;
+        this.readyNanos = Clocks.epochNanos(lease.readySince());
+        this.finishTurn = () -> context.finisher().accept(this);
+    }
+
+    /** Runs this attempt and then every task handed to this worker after it. Worker thread. */
+    @Override
+    public void run() {
+        TaskRun r = this;
+        while (r != null) {
+            r.attempt();
+            r = r.finish();
+        }
+    }
+
+    private void attempt() {
+        SinkSession session = null;
+        try {
+            session = sink.openBeforePull(task, this);
+            RowCursor c = cursor;
+            if (c == null) {
+                throw new IllegalStateException("sink " + sink + " opened a session for task " + task.id()
+                        + " without asking for the schema of its rows");
+            }
+            while (true) {
+                List<Row> chunk = c.next();
+                if (chunk.isEmpty()) {
+                    break;
+                }
+                rows += chunk.size();
+                session.write(chunk);
+            }
+            if (withdrawn) {
+                throw new RelayException("task " + task.id() + " was withdrawn before its commit", true);
+            }
+            session.commit();
+            if (context.ledger() != null) {
+                context.ledger().recordCompleted(task, rows);
+            }
+        } catch (Throwable t) {
+            error = t;
+            if (session != null) {
+                session.abort();
+            }
+            if (t instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+        } finally {
+            if (session != null) {
+                session.close();
+            }
+            RowCursor c = cursor;
+            if (c != null) {
+                c.close();
+            }
+        }
+    }
+
+    /** Opens the source cursor and returns its schema: the sink asks for it once its own side is open. */
+    @Override
+    public RowSchema get() {
+        if (cursor != null) {
+            throw new IllegalStateException("the schema of task " + task.id() + " was asked for twice by sink " + sink);
+        }
+        RowCursor c = context.puller().open(task);
+        cursor = c;
+        if (withdrawn) {
+            throw new RelayException("task " + task.id() + " was withdrawn", true);
+        }
+        return c.schema();
+    }
+
+    /** Submits the finish turn and takes the task it handed to this worker, if any. Worker thread. */
+    private TaskRun finish() {
+        try {
+            context.control().execute(finishTurn);
+        } catch (RejectedExecutionException e) {
+            // the relay has shut down and withdrawn this run: its lease was released already
+            LOG.debug("task {} ended after shutdown; its lease was already released", task.id());
+        }
+        Object next = HANDOFF.getAndSet(this, CLOSED);
+        return next == null ? null : (TaskRun) next;
+    }
+
+    /**
+     * Hands the next task to the worker that ran this one, if that worker has not left yet. Control turn.
+     *
+     * @param next a task just dispatched
+     * @return true if this run's worker will run it; false if the caller must execute it
+     */
+    boolean handOff(TaskRun next) {
+        return HANDOFF.compareAndSet(this, null, next);
+    }
+
+    /** Withdraws the attempt: it will not commit if it has not begun to, and its query is cancelled. Control turn. */
+    void withdraw() {
+        withdrawn = true;
+        RowCursor c = cursor;
+        if (c != null) {
+            try {
+                c.cancel();
+            } catch (RuntimeException e) {
+                LOG.warn("cancelling task {} failed", task.id(), e);
+            }
+        }
+    }
+
+    /** @return whether the attempt was withdrawn */
+    boolean withdrawn() {
+        return withdrawn;
+    }
+
+    @Override
+    public String toString() {
+        return "TaskRun[" + task.id() + " " + lane.name + " attempt " + task.attempt() + " " + stage + "]";
+    }
+}

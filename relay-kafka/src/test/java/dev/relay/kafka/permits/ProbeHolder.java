@@ -1,0 +1,95 @@
+package dev.relay.kafka.permits;
+
+import dev.relay.api.PermitHolder;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * A holder standing in for the engine: it records what it holds and, when a permit is revoked, gives it back at
+ * once or when the test says (a query still running on it). Every holder of a test shares one lock, so that a test
+ * can read all of them at one instant.
+ */
+final class ProbeHolder implements PermitHolder {
+
+    private final Object lock;
+    private final boolean giveBackAtOnce;
+    private final Set<Integer> held = new TreeSet<>();
+    private final Map<Integer, Runnable> revoking = new TreeMap<>();
+    private final List<String> events = new ArrayList<>();
+
+    ProbeHolder(Object lock, boolean giveBackAtOnce) {
+        this.lock = lock;
+        this.giveBackAtOnce = giveBackAtOnce;
+    }
+
+    @Override
+    public void granted(int permit) {
+        synchronized (lock) {
+            events.add("granted " + permit);
+            if (!held.add(permit)) {
+                throw new AssertionError("permit " + permit + " granted twice: " + events);
+            }
+        }
+    }
+
+    @Override
+    public void revoked(int permit, Duration grace, Runnable giveBack) {
+        synchronized (lock) {
+            events.add("revoked " + permit);
+            if (!held.contains(permit)) {
+                throw new AssertionError("permit " + permit + " revoked but not held: " + events);
+            }
+            if (!giveBackAtOnce) {
+                revoking.put(permit, giveBack);
+                return;
+            }
+            held.remove(permit);
+        }
+        giveBack.run();
+    }
+
+    @Override
+    public void lost(int permit) {
+        synchronized (lock) {
+            events.add("lost " + permit);
+            if (!held.remove(permit)) {
+                throw new AssertionError("permit " + permit + " lost but not held: " + events);
+            }
+            revoking.remove(permit);
+        }
+    }
+
+    /** Gives back every permit being revoked (their queries ended). */
+    void giveBackAll() {
+        List<Runnable> runs;
+        synchronized (lock) {
+            runs = new ArrayList<>(revoking.values());
+            held.removeAll(revoking.keySet());
+            revoking.clear();
+        }
+        runs.forEach(Runnable::run);
+    }
+
+    Set<Integer> held() {
+        synchronized (lock) {
+            return new TreeSet<>(held);
+        }
+    }
+
+    Set<Integer> revoking() {
+        synchronized (lock) {
+            return new TreeSet<>(revoking.keySet());
+        }
+    }
+
+    List<String> events() {
+        synchronized (lock) {
+            return new ArrayList<>(events);
+        }
+    }
+}
