@@ -24,10 +24,19 @@ final class ChildRelay implements AutoCloseable {
     private final Path status;
     private final Path stop;
     private final Lives lives;
+    private final String mainClass;
+    private final String heap;
     private Process process;
     private int starts;
 
     ChildRelay(String instance, Path runProperties, Path dir, Lives lives) {
+        this(instance, runProperties, dir, lives, RelayChild.class.getName(), "384m");
+    }
+
+    /** A child running another main class (same arguments as {@link RelayChild}'s) in a heap of {@code heap}. */
+    ChildRelay(String instance, Path runProperties, Path dir, Lives lives, String mainClass, String heap) {
+        this.mainClass = mainClass;
+        this.heap = heap;
         this.instance = instance;
         this.runProperties = runProperties;
         this.dir = dir;
@@ -40,7 +49,7 @@ final class ChildRelay implements AutoCloseable {
         Files.deleteIfExists(stop);
         Files.deleteIfExists(status);
         starts++;
-        process = new ProcessBuilder(Jvm.command("384m", RelayChild.class.getName(),
+        process = new ProcessBuilder(Jvm.command(heap, mainClass,
                 List.of(runProperties.toString(), instance, status.toString(), stop.toString(),
                         Long.toString(ProcessHandle.current().pid()))))
                 .redirectErrorStream(true)

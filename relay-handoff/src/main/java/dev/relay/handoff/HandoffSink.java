@@ -165,6 +165,7 @@ public final class HandoffSink implements Sink, AutoCloseable {
             slot.begin();
             return new Session(slot, task, schema);
         } catch (RuntimeException e) {
+            slot.broken = true; // a transaction may have begun: the next session re-initialises the producer
             idle.add(slot);
             throw e instanceof SinkException se ? se : new SinkException("could not begin the hand-off transaction of task "
                     + task.id() + " on " + slot.transactionalId + ": " + e.getMessage(), e);
@@ -220,7 +221,7 @@ public final class HandoffSink implements Sink, AutoCloseable {
         final String transactionalId;
         /** Replaced after a fatal producer error (fenced, or an abort that failed); guarded by the slot's owner. */
         volatile Producer<byte[], byte[]> producer;
-        boolean broken = true;
+        volatile boolean broken = true;
 
         Slot(int index, String transactionalId) {
             this.index = index;
