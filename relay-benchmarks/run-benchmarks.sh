@@ -28,4 +28,4 @@ run engine-throughput    EngineThroughputBenchmark -prof gc
 run fairness-under-flood FairnessUnderFloodBenchmark
 # diagnostics of the engine's gap (not baselined results)
 run engine-permits-32    EngineThroughputBenchmark -p impl=relay -p permitsPerThread=32 -f 1
-run engine-relay-stack   EngineThroughputBenchmark -p impl=relay,relayInlineControl -f 1 -prof stack:lines=4
+run engine-relay-stack   EngineThroughputBenchmark -p impl=relay -f 1 -prof stack:lines=4

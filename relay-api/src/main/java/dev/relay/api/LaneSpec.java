@@ -111,7 +111,7 @@ public final class LaneSpec {
      * The largest cost one task of this lane may have, as declared by the user, in the relay's cost unit:
      * nanoseconds of source time with the default cost measure, rows when the relay charges rows. The scheduler
      * does not stop a task that runs longer; it counts on the declaration for its starvation bound, and a lane
-     * whose task overran its declaration gives no guaranteed bound until its spec is updated.
+     * whose task overran its declaration gives no guaranteed bound until another maximum is declared for it.
      *
      * @return the declared maximum cost of one task, if declared
      */

@@ -88,9 +88,9 @@ import org.openjdk.jmh.annotations.Warmup;
 public class HandoffThroughputBenchmark {
 
     /** Tasks per operation. */
-    public static final int TASKS = 20;
-    /** Rows per task (a 10-minute window of a few hundred stations, in PeMS terms). */
-    public static final int ROWS_PER_TASK = 5_000;
+    public static final int TASKS = 5;
+    /** Rows per task: a 10-minute window of 1,000 stations of one district (20 samples each), in PeMS terms. */
+    public static final int ROWS_PER_TASK = 20_000;
     /** Rows per operation. */
     public static final int ROWS = TASKS * ROWS_PER_TASK;
     static final String LANE = "backfill";
@@ -134,9 +134,9 @@ public class HandoffThroughputBenchmark {
         LocalDateTime t0 = LocalDateTime.of(2024, 3, 14, 10, 0).plusMinutes(10L * task);
         for (int i = 0; i < ROWS_PER_TASK; i++) {
             Object[] v = new Object[45];
-            v[0] = t0.plusSeconds(30L * (i / 250));
-            v[1] = t0.plusSeconds(30L * (i / 250) + 7);
-            v[2] = 400_000 + i % 250;
+            v[0] = t0.plusSeconds(30L * (i / 1_000));
+            v[1] = t0.plusSeconds(30L * (i / 1_000) + 7);
+            v[2] = 400_000 + i % 1_000;
             for (int k = 0; k < 14; k++) {
                 boolean missing = r.nextInt(13) == 0;
                 v[3 + 3 * k] = missing ? null : r.nextInt(23);
@@ -362,7 +362,7 @@ public class HandoffThroughputBenchmark {
                 if (System.nanoTime() > deadline) {
                     throw new IllegalStateException("stalled after " + n + " rows");
                 }
-                Thread.onSpinWait();
+                java.util.concurrent.locks.LockSupport.parkNanos(200_000); // not a spin: two cores are few
                 continue;
             }
             for (Lease lease : leases) {

@@ -19,6 +19,7 @@ import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -52,8 +53,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * ({@link KafkaClusterTestKit}, combined broker + controller, in this JVM, log directories under a temporary
  * directory) started by the trial setup.
  *
- * <p>Each iteration gets a fresh lane (topic {@code bench.<lane>}, {@value #PARTITIONS} partitions) and a
- * fresh consumer group. The iteration's setup produces {@value #TASKS} task records into it (encoded by
+ * <p>Each iteration gets a fresh lane (topic {@code bench.p<partitions>.<lane>}, 1 or 6 partitions: the
+ * {@code partitions} parameter) and a fresh consumer group. The iteration's setup produces {@value #TASKS} task records into it (encoded by
  * {@link TaskRecordCodec}, as {@link KafkaTaskQueue#offer} writes them, but sent asynchronously), then
  * creates the consumer, lets it join the group and waits until the first records have reached it, so the
  * group join is not measured. The one operation of the iteration ({@link Mode#SingleShotTime}) then takes
@@ -62,7 +63,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * <ul>
  *   <li>{@code queue}: {@link KafkaTaskQueue} (prefetch {@value #MAX_POLL} per lane, commit interval 1 s, its
  *       own consumer thread) polled by the benchmark thread with {@code poll(lane, }{@value #MAX_POLL}{@code )},
- *       each lease {@linkplain Lease#complete() completed}; when all are completed,
+ *       each lease {@linkplain Lease#complete() completed}; when a poll finds nothing, the benchmark thread parks
+ *       until the queue's availability listener calls (as the engine waits for it), at most 1 ms; when all are
+ *       completed,
  *       {@link KafkaTaskQueue#flush} commits the offsets synchronously. No engine: the relay's scheduler and
  *       workers are measured in {@code EngineThroughputBenchmark}; this is the backend's own cost;</li>
  *   <li>{@code raw} (the baseline): a plain {@link KafkaConsumer} (same group protocol, isolation
@@ -87,7 +90,6 @@ public class KafkaThroughputBenchmark {
 
     /** Tasks produced per iteration and consumed by its one operation. */
     public static final int TASKS = 20_000;
-    static final int PARTITIONS = 6;
     static final int MAX_POLL = 500;
     static final String PREFIX = "bench.";
     /** The message of the exception thrown when the broker cannot start (the smoke test then skips). */
@@ -95,6 +97,10 @@ public class KafkaThroughputBenchmark {
 
     @Param({"queue", "raw"})
     public String impl;
+
+    /** Partitions of the lane topic: the throughput goal holds at 1 and at 6 per lane. */
+    @Param({"1", "6"})
+    public int partitions;
 
     /**
      * The queue's {@code pollInterval} (its default, 50 ms, is what the reported run used): a diagnostic, run
@@ -150,7 +156,6 @@ public class KafkaThroughputBenchmark {
         p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
         producer = new KafkaProducer<>(p);
-        topics = KafkaTopics.builder().prefix(PREFIX).partitions(PARTITIONS).replicationFactor(1).build();
     }
 
     @TearDown(Level.Trial)
@@ -178,6 +183,7 @@ public class KafkaThroughputBenchmark {
     public void produce() throws Exception {
         iteration++;
         lane = "lane" + iteration;
+        topics = KafkaTopics.builder().prefix(PREFIX + "p" + partitions + ".").partitions(partitions).replicationFactor(1).build();
         String group = "group-" + impl + "-" + iteration;
         // the queue creates the lane's topics (lane, retry, dead letter) on subscribe; the raw consumer reads
         // the same kind of topic, created the same way
@@ -268,13 +274,16 @@ public class KafkaThroughputBenchmark {
     long viaQueue() {
         long done = 0;
         long stall = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        Thread me = Thread.currentThread();
+        queue.setAvailabilityListener(() -> LockSupport.unpark(me));
         while (done < TASKS) {
             List<Lease> leases = queue.poll(lane, MAX_POLL);
             if (leases.isEmpty()) {
                 if (System.nanoTime() > stall) {
                     throw new IllegalStateException("stalled after " + done + " tasks");
                 }
-                Thread.onSpinWait();
+                // as the engine does: wait for the availability listener (bounded, in case a signal raced)
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
                 continue;
             }
             for (Lease lease : leases) {

@@ -2,9 +2,7 @@ package dev.relay.core;
 
 import dev.relay.api.Sink;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.IdentityHashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 
@@ -17,18 +15,19 @@ import java.util.Map;
  * otherwise. Deliveries of one id bound for different sinks (two lanes with their own sinks) are different work
  * and run independently.
  *
- * <p>The active run of each (sink, id) is kept in one map per sink, which each {@link LaneRun} holds directly, so
- * the rule costs one hash lookup per delivery; parked runs chain behind the active one without allocation.
+ * <p>The active run of each (sink, id) is kept in one {@link IdTable} per sink, which each {@link LaneRun} holds
+ * directly, so the rule costs one hash lookup per delivery and no allocation; parked runs chain behind the active
+ * one.
  *
  * <p>Not threadsafe: owned by the control turn.
  */
 final class ActiveIds {
 
-    private final Map<Sink, Map<String, TaskRun>> bySink = new IdentityHashMap<>();
+    private final Map<Sink, IdTable> bySink = new IdentityHashMap<>();
 
-    /** @return the map of active runs of a sink, shared by every lane writing to it */
-    Map<String, TaskRun> forSink(Sink sink) {
-        return bySink.computeIfAbsent(sink, s -> new HashMap<>());
+    /** @return the table of active runs of a sink, shared by every lane writing to it */
+    IdTable forSink(Sink sink) {
+        return bySink.computeIfAbsent(sink, s -> new IdTable());
     }
 
     /**
@@ -38,7 +37,7 @@ final class ActiveIds {
      * @return true if it is active (to be buffered); false if it was parked
      */
     boolean claim(TaskRun run) {
-        TaskRun first = run.lane.active.putIfAbsent(run.task.id(), run);
+        TaskRun first = run.lane.active.putIfAbsent(run);
         if (first == null) {
             return true;
         }
@@ -58,7 +57,7 @@ final class ActiveIds {
      * @return the runs that were parked behind it, chained through {@link TaskRun#parked}, or null
      */
     TaskRun end(TaskRun run) {
-        run.lane.active.remove(run.task.id(), run);
+        run.lane.active.remove(run);
         TaskRun p = run.parked;
         run.parked = null;
         return p;
@@ -91,7 +90,7 @@ final class ActiveIds {
     /** @return every parked run, unchained (for a relay that stops) */
     List<TaskRun> unparkAll() {
         List<TaskRun> out = new ArrayList<>();
-        for (Map<String, TaskRun> m : bySink.values()) {
+        for (IdTable m : bySink.values()) {
             for (TaskRun first : m.values()) {
                 TaskRun p = first.parked;
                 first.parked = null;
@@ -109,8 +108,8 @@ final class ActiveIds {
     /** @return how many ids are active over all sinks */
     int size() {
         int n = 0;
-        for (Iterator<Map<String, TaskRun>> it = bySink.values().iterator(); it.hasNext();) {
-            n += it.next().size();
+        for (IdTable t : bySink.values()) {
+            n += t.size();
         }
         return n;
     }

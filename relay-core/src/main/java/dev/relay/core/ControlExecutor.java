@@ -32,6 +32,18 @@ public interface ControlExecutor {
     void schedule(Duration delay, Runnable turn);
 
     /**
+     * Runs an action that reads and writes no engine state — the engine hands tasks to its worker executor this
+     * way — once the turn that asks for it has ended, outside the one-turn-at-a-time section where the executor can,
+     * so that the next turn need not wait for it. Called from within a turn. The default runs it at once, inside
+     * the turn, which is always correct.
+     *
+     * @param action the action
+     */
+    default void afterTurn(Runnable action) {
+        action.run();
+    }
+
+    /**
      * Wraps a <b>single-threaded</b> scheduled executor. The relay does not shut it down: its owner does.
      *
      * @param executor a scheduled executor with exactly one thread

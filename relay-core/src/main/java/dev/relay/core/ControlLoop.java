@@ -1,14 +1,10 @@
 package dev.relay.core;
 
-import dev.relay.api.LaneSpec;
 import dev.relay.api.Lease;
-import dev.relay.api.Sink;
 import dev.relay.api.Task;
 import dev.relay.api.TaskQueue;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -51,9 +47,7 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
     private final Clock clock;
     private final Executor workers;
     private final ControlExecutor control;
-    private final RelayListener listener;
-    /** Whether the listener wants {@link RelayListener#reachedHead} (computing the bound costs O(lanes)). */
-    private final boolean headListener;
+    private final Notifier notify;
     private final AttemptPolicy policy;
     private final FairScheduler<TaskRun> scheduler;
     private final TaskRun.Context runContext;
@@ -69,9 +63,8 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
     private final CompletableFuture<Boolean> stopped = new CompletableFuture<>();
     /** The run whose finish turn is dispatching: the first start goes to its worker if it is still there. */
     private TaskRun continuationFrom;
-    /** A start the worker executor refused, handled after the scheduler returns. */
-    private TaskRun refused;
-    private RuntimeException refusal;
+    private final Orphans orphans = new Orphans();
+    private final Runnable executeOrphans = this::executeOrphans;
     private LaneRun lastStartLane;
     private long rateWakeMillis = Long.MAX_VALUE;
 
@@ -94,27 +87,17 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
         this.clock = config.clock;
         this.workers = config.workers;
         this.control = config.control;
-        this.listener = config.listener;
-        this.headListener = overrides(config.listener);
         this.policy = config.attemptPolicy;
         this.scheduler = FairScheduler.builder().permits(config.permits).quantum(config.quantum).clock(clock).build();
-        this.runContext = new TaskRun.Context(config.puller, config.ledger, control, this::finishTurn);
+        this.runContext = new TaskRun.Context(config.puller, config.ledger, control, this::finishTurn, orphans);
         this.stats = new EngineStats(config.permits);
         this.turn = new Turn(clock);
+        this.notify = new Notifier(config.listener, turn);
         RelayMetrics metrics = new RelayMetrics(config.meterRegistry, stats, queue, clock);
-        this.lanes = new Lanes(scheduler, queue, metrics, stats, turn);
+        this.lanes = new Lanes(scheduler, queue, metrics, stats, turn, runContext);
         this.unserved = new UnservedLanes(queue);
         for (RelayConfig.LaneConfig l : config.lanes) {
             lanes.add(l.spec(), l.sink());
-        }
-    }
-
-    private static boolean overrides(RelayListener l) {
-        try {
-            return l.getClass().getMethod("reachedHead", Task.class, Instant.class, long.class).getDeclaringClass()
-                    != RelayListener.class;
-        } catch (NoSuchMethodException e) {
-            return true;
         }
     }
 
@@ -295,16 +278,16 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
         if (why != null) {
             if (Leases.end(lease, Leases.Ending.DEAD_LETTER, why, null)) {
                 LaneStats.add(lane.stats.deadLettered, 1);
-                listener.deadLettered(t, turn.at(), why);
+                notify.deadLettered(t, why);
             }
             return;
         }
-        TaskRun run = new TaskRun(lease, lane, runContext);
+        TaskRun run = new TaskRun(lease, lane);
         if (!lanes.claim(run)) {
             return; // parked behind the active delivery of the same task id and sink
         }
         turn.touch(lane);
-        if (lane.enqueue(run) && headListener) {
+        if (lane.enqueue(run) && notify.wantsHeads()) {
             reachedHead(lane, run);
         }
     }
@@ -312,11 +295,7 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
     private void dispatch(TaskRun from) {
         continuationFrom = from;
         while (!stopping && scheduler.next(this)) {
-            if (refused != null) {
-                handleRefused();
-                break;
-            }
-            TaskRun head = headListener ? lastStartLane.slane.peek() : null;
+            TaskRun head = notify.wantsHeads() ? lastStartLane.slane.peek() : null;
             if (head != null) {
                 reachedHead(lastStartLane, head);
             }
@@ -325,7 +304,7 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
         long wake = scheduler.nextRateRefillMillis();
         if (wake != Long.MAX_VALUE && wake < rateWakeMillis) {
             rateWakeMillis = wake;
-            control.schedule(Duration.ofMillis(Math.max(1, wake - clock.millis())), wakeTurn);
+            control.schedule(Duration.ofMillis(Math.max(1, wake - turn.now() / 1_000_000L)), wakeTurn);
         }
     }
 
@@ -344,27 +323,35 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
         lane.stats.recordStart(waited);
         int inUse = scheduler.permitsInUse();
         maxInUse = Math.max(maxInUse, inUse);
-        listener.started(run.task, turn.at(), Duration.ofNanos(waited), inUse);
+        notify.started(run.task, waited, inUse);
         TaskRun from = continuationFrom;
         continuationFrom = null;
         if (from != null && from.handOff(run)) {
             return; // the worker that freed the permit runs it next
         }
-        try {
-            workers.execute(run);
-        } catch (RuntimeException e) {
-            refused = run;
-            refusal = e;
+        if (orphans.push(run)) {
+            control.afterTurn(executeOrphans);
         }
     }
 
-    private void handleRefused() {
-        TaskRun run = refused;
-        refused = null;
+    /** Hands the orphaned starts to the worker executor; runs after the turn (see {@link Orphans}). */
+    private void executeOrphans() {
+        orphans.executeAll(workers, (run, e) -> control.execute(() -> inTurn(() -> handleRefused(run, e))));
+    }
+
+    private void handleRefused(TaskRun run, RuntimeException refusal) {
+        if (run.stage != TaskRun.Stage.RUNNING) {
+            return; // abandoned at shutdown meanwhile
+        }
         LOG.error("the worker executor refused task {}; it is given back and polled again later", run.task.id(), refusal);
         inFlight.remove(run);
+        turn.touch(run.lane);
         scheduler.complete(run.lane.slane, run.ticket, 0);
         lanes.giveBack(run);
+        lanes.settle(run.lane);
+        if (stopping) {
+            stopIfIdle();
+        }
     }
 
     private void reachedHead(LaneRun lane, TaskRun head) {
@@ -372,18 +359,12 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
         long bound = lane.headBound(running);
         lane.stats.headBound = bound;
         lane.stats.headEstimate = lane.headEstimate(running);
-        listener.reachedHead(head.task, turn.at(), bound);
+        notify.reachedHead(head.task, bound);
     }
 
     /** @return the tasks holding permits, with the cost each has accrued by now, for the start bounds */
     private List<FairScheduler.Running<TaskRun>> running() {
-        long now = turn.now();
-        List<FairScheduler.Running<TaskRun>> out = new ArrayList<>(inFlight.size());
-        for (TaskRun r : inFlight.list()) {
-            long elapsed = config.costMeasure == CostMeasure.SOURCE_TIME ? Math.max(0, now - r.startNanos) : 0;
-            out.add(FairScheduler.Running.of(r.lane.slane, r.ticket, elapsed));
-        }
-        return out;
+        return inFlight.running(turn.now(), config.costMeasure == CostMeasure.SOURCE_TIME);
     }
 
     // ================================================================== the end of an attempt
@@ -395,10 +376,11 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
         run.stage = TaskRun.Stage.ENDED;
         switch (v.action()) {
             case COMPLETE -> {
-                LaneStats.add(Leases.end(run.lease, Leases.Ending.COMPLETE, null, null) ? s.completed : s.leasesLost, 1);
+                // the worker completed the lease already (TaskRun.attempt)
+                LaneStats.add(run.leaseLost ? s.leasesLost : s.completed, 1);
                 LaneStats.add(s.rows, run.rows);
                 lane.consecutiveFailures = 0;
-                listener.completed(task, turn.at(), Duration.ofNanos(serviceNanos), run.rows);
+                notify.completed(task, serviceNanos, run.rows);
                 lanes.completed(run);
             }
             case RETRY -> {
@@ -406,7 +388,7 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
                         task.attempt(), v.delay(), v.reason());
                 if (Leases.end(run.lease, Leases.Ending.RETRY, v.reason(), v.delay())) {
                     LaneStats.add(s.retried, 1);
-                    listener.retried(task, turn.at(), v.delay(), run.error);
+                    notify.retried(task, v.delay(), run.error);
                     control.schedule(v.delay(), wakeTurn);
                 }
                 lanes.ended(run);
@@ -419,7 +401,7 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
                 LOG.error("task {} of lane '{}' dead-lettered: {}", task.id(), lane.name, v.reason());
                 if (Leases.end(run.lease, Leases.Ending.DEAD_LETTER, v.reason(), null)) {
                     LaneStats.add(s.deadLettered, 1);
-                    listener.deadLettered(task, turn.at(), v.reason());
+                    notify.deadLettered(task, v.reason());
                 }
                 lanes.ended(run);
             }
@@ -450,29 +432,9 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
 
     // ================================================================== admin (in turns)
 
-    void addLane(LaneSpec spec, Sink sink) {
-        lanes.add(spec, sink);
-        lanes.subscribe();
-    }
-
-    void updateLane(LaneSpec spec) {
-        lanes.update(spec);
-    }
-
-    void pause(String name) {
-        lanes.pause(name);
-    }
-
-    void resume(String name) {
-        lanes.resume(name);
-    }
-
-    void drain(String name, CompletableFuture<Void> drained) {
-        lanes.drain(name, drained);
-    }
-
-    void removeLane(String name, CompletableFuture<Void> gone) {
-        lanes.remove(name, gone);
+    /** @return the lanes, for admin changes in a turn ({@link #submit}) */
+    Lanes lanes() {
+        return lanes;
     }
 
     /** Sets the permit limit; at 0 the lanes also give back what they buffer and take nothing until it rises. */
@@ -528,7 +490,13 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
             inFlight.remove(r);
             turn.touch(r.lane);
             scheduler.complete(r.lane.slane, r.ticket, 0);
-            lanes.giveBack(r);
+            if (r.claimEnding(TaskRun.BY_CONTROL)) {
+                lanes.giveBack(r);
+            } else { // the attempt succeeded and its worker completes the lease
+                r.stage = TaskRun.Stage.ENDED;
+                LaneStats.add(r.lane.stats.completed, 1);
+                lanes.completed(r);
+            }
             lanes.settle(r.lane);
         }
         stopIfIdle();

@@ -137,11 +137,13 @@ import java.util.Objects;
  *   T − t  ≤  min over 1 ≤ k ≤ n of  (ρ_(1) + … + ρ_(k) + W) / k
  * </pre>
  * Two refinements keep this true and make it tighter. A task of a lane j ≠ i whose {@code W_j} is its deficit
- * form (with at least one visit, and positive over the task's range) counts as freeing its permit at once
- * ({@code ρ = 0}): each unit it runs longer is charged to lane j and lowers {@code W_j} by one unit, which
- * offsets it in every term. Lanes without a known maximum may hold {@code U = Σ min(S, maxInFlight_j)} permits
- * at any time; then only {@code n = S − U} permits serve the others, and the {@code U} minus their tasks in
- * flight permits that free first are assumed taken by them. With a free dedicated permit lane i's item starts on
+ * form over the task's whole range of run times (at least one visit; the deficit form positive and no larger
+ * than the count form; {@code G_j ≥ 0} throughout for a lane with nothing ready) counts as freeing its permit at
+ * once ({@code ρ = 0}): each unit it runs longer is charged to lane j and lowers {@code W_j} by one unit, which
+ * offsets it in every term (each term grows by at most one unit per unit of {@code ρ}). Lanes without a known
+ * maximum may hold {@code U = Σ min(S, maxInFlight_j)} permits at any time; then only {@code n = S − U} permits
+ * serve the others, and the {@code U} minus their tasks in flight permits that free first are assumed taken by
+ * them. With a free dedicated permit lane i's item starts on
  * the next dispatch ({@code T = t}, "within one dispatch"); with all its dedicated permits busy,
  * {@code T − t} is also at most the time its first dedicated task can end. ∎
  *
@@ -150,15 +152,16 @@ import java.util.Objects;
  * does not change and the tasks keep within their declarations. It is {@link #UNBOUNDED} where no guarantee
  * follows from what the scheduler knows: the lane is paused, at its cap or out of rate tokens (it waits for an
  * operator, its own tasks or a token first), its own tasks have no declared maximum, or the lanes without one
- * may hold every shared permit. A lane whose task overran its declaration counts as undeclared until its spec
- * is updated ({@link Lane#maxTaskCostExceeded()}). {@link #startEstimate} is the same computation with the largest
- * costs seen standing in for declarations: an estimate, named so.
+ * may hold every shared permit. A lane whose task overran its declaration counts as undeclared until another
+ * maximum is declared for it ({@link Lane#maxTaskCostExceeded()}). {@link #startEstimate} is the same computation
+ * with the largest costs seen standing in for declarations: an estimate, named so.
  *
  * <p><b>Tightness.</b> The bound is reached exactly: on {@code P} permits, with {@code P} one-task lanes taking
  * every permit for {@code C}, {@code 3P} one-task lanes ahead and quantum 1, an item arriving at an idle lane
  * waits {@code 4C}, the bound; on one permit, lanes whose visits overshoot their deficit by a task of
  * {@code C_j} make an item wait exactly {@code ρ + Σ (G_j + Q_j + C_j − 1)} ({@code StartBoundTest}). An
- * adversarial search over 1 to 8 permits found no wait above the bound ({@code StartBoundPropertiesTest}).
+ * adversarial search over 1 to 8 permits found no wait above the bound ({@code StartBoundPropertiesTest}), nor did
+ * the real engine on virtual time ({@code StartBoundSimulationTest} in relay-simulation).
  *
  * <p>For the PeMS incident ({@code P = 1}, {@code Q} = 1 s, backfill weight 1 with tasks of at most 22 s,
  * realtime weight 4 with 2–5 s tasks, both declared, config arriving idle): every lane in the ring is ahead, so
@@ -171,12 +174,19 @@ import java.util.Objects;
  * is handed to the caller's {@link Starter} — one object the caller keeps — rather than returned in a result
  * object. A visit that
  * starts nothing adds {@code Q_i ≥ Q} to a debt that is at most the cost of the lane's own finished tasks, so
- * such skips are bounded by the total cost divided by {@code Q}.
+ * such skips are bounded by the total cost divided by {@code Q}. The starvation bound is not on the decision
+ * path: {@link #startBound} and {@link #startEstimate} take O(lanes + tasks in flight · log) and allocate, and the
+ * engine calls them for snapshots and head reports only.
+ *
+ * <p>Size: this file is well above the package's ~500 lines because it is one data structure — the ring, the
+ * dedicated list, the permit counts and each lane's state change together in every decision, under invariants 1–4 —
+ * and because its comments carry the model, the invariants and the proof of the bound; the evaluation of the bound
+ * lives apart, in {@code StartBound}.
  *
  * <p>References: M. Shreedhar and G. Varghese, "Efficient Fair Queueing using Deficit Round Robin", SIGCOMM
  * 1995; P. Goyal, H. Vin, H. Cheng, "Start-time Fair Queueing", SIGCOMM 1996.
  *
- * <p><b>This class is not threadsafe.</b> One thread — the engine's control thread — owns a scheduler and all
+ * <p><b>This class is not threadsafe.</b> The engine's control turns — one at a time — own a scheduler and all
  * its lanes; the simulation harness drives it from its single event loop.
  *
  * @param <T> the item type (the engine schedules leases)
@@ -828,7 +838,7 @@ public final class FairScheduler<T> {
      * @throws IllegalArgumentException if {@code running} does not match the permits in use
      */
     public long startBound(Lane<T> lane, Collection<? extends Running<T>> running) {
-        return StartBound.evaluate(this, Objects.requireNonNull(lane, "lane"), running, true);
+        return StartBound.evaluate(this, Objects.requireNonNull(lane, "lane"), running, StartBound.GUARANTEE);
     }
 
     /**
@@ -843,7 +853,7 @@ public final class FairScheduler<T> {
      * @throws IllegalArgumentException if {@code running} does not match the permits in use
      */
     public long startEstimate(Lane<T> lane, Collection<? extends Running<T>> running) {
-        return StartBound.evaluate(this, Objects.requireNonNull(lane, "lane"), running, false);
+        return StartBound.evaluate(this, Objects.requireNonNull(lane, "lane"), running, StartBound.ESTIMATE);
     }
 
     // the ring's state, read by StartBound
@@ -1027,7 +1037,7 @@ public final class FairScheduler<T> {
 
         /**
          * @return whether a task completed with a cost above the lane's declared maximum since it was declared: its
-         *     lane then gives no guaranteed start bound until the spec is updated
+         *     lane then gives no guaranteed start bound until its spec declares another maximum
          */
         public boolean maxTaskCostExceeded() {
             return declaredMaxCost > 0 && maxCostSinceDeclared > declaredMaxCost;
@@ -1089,7 +1099,7 @@ public final class FairScheduler<T> {
         }
 
         /**
-         * @param <T> the item type (the engine schedules leases)
+         * @param <T> the item type
          * @return the scheduler
          */
         public <T> FairScheduler<T> build() {

@@ -41,6 +41,19 @@ final class InFlight {
         return size;
     }
 
+    /**
+     * @param nowNanos the time now, in epoch nanoseconds
+     * @param sourceTime whether cost is source time (then a run has accrued its time so far; else 0)
+     * @return the runs as the scheduler's start bound takes them
+     */
+    List<FairScheduler.Running<TaskRun>> running(long nowNanos, boolean sourceTime) {
+        List<FairScheduler.Running<TaskRun>> out = new ArrayList<>(size);
+        for (TaskRun r = head; r != null; r = r.nextInFlight) {
+            out.add(FairScheduler.Running.of(r.lane.slane, r.ticket, sourceTime ? Math.max(0, nowNanos - r.startNanos) : 0));
+        }
+        return out;
+    }
+
     /** @return the runs, most recently dispatched first */
     List<TaskRun> list() {
         List<TaskRun> out = new ArrayList<>(size);

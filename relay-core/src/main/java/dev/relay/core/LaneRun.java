@@ -4,7 +4,6 @@ import dev.relay.api.LaneSpec;
 import dev.relay.api.Sink;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -29,10 +28,12 @@ final class LaneRun {
 
     final String name;
     final Sink sink;
+    /** What the lane's task runs need (puller, ledger, control executor, finish turn). */
+    final TaskRun.Context context;
     final FairScheduler.Lane<TaskRun> slane;
     final LaneStats stats;
     /** The active runs of this lane's sink, by task id (shared by the lanes of the same sink; see {@link ActiveIds}). */
-    final Map<String, TaskRun> active;
+    final IdTable active;
     private final FairScheduler<TaskRun> scheduler;
 
     LaneSpec spec;
@@ -45,8 +46,9 @@ final class LaneRun {
     boolean dirty;
     private final List<CompletableFuture<Void>> waiters = new ArrayList<>();
 
-    LaneRun(LaneSpec spec, Sink sink, FairScheduler<TaskRun> scheduler, Map<String, TaskRun> active) {
+    LaneRun(LaneSpec spec, Sink sink, TaskRun.Context context, FairScheduler<TaskRun> scheduler, IdTable active) {
         this.name = spec.name();
+        this.context = context;
         this.spec = spec;
         this.sink = sink;
         this.scheduler = scheduler;
@@ -175,12 +177,11 @@ final class LaneRun {
     /** Copies the lane's state to its statistics for other threads. */
     void publish() {
         LaneStats s = stats;
-        s.state = state;
-        s.buffered = slane.ready();
-        s.inFlight = slane.inFlight();
+        if (s.state != state) {
+            s.state = state;
+        }
         TaskRun head = slane.peek();
-        s.oldestReadyNanos = head == null ? Long.MIN_VALUE : head.readyNanos;
-        s.deficit = slane.deficit();
+        s.publishFlow(slane.ready(), slane.inFlight(), head == null ? Long.MIN_VALUE : head.readyNanos, slane.deficit());
         dirty = false;
     }
 

@@ -29,10 +29,13 @@ final class Lanes {
     private final RelayMetrics metrics;
     private final EngineStats stats;
     private final Turn turn;
+    private final TaskRun.Context context;
     private final Map<String, LaneRun> byName = new LinkedHashMap<>();
     private final ActiveIds ids = new ActiveIds();
 
-    Lanes(FairScheduler<TaskRun> scheduler, TaskQueue queue, RelayMetrics metrics, EngineStats stats, Turn turn) {
+    Lanes(FairScheduler<TaskRun> scheduler, TaskQueue queue, RelayMetrics metrics, EngineStats stats, Turn turn,
+            TaskRun.Context context) {
+        this.context = context;
         this.scheduler = scheduler;
         this.queue = queue;
         this.metrics = metrics;
@@ -83,10 +86,16 @@ final class Lanes {
         if (byName.containsKey(spec.name())) {
             throw new IllegalArgumentException("lane '" + spec.name() + "' exists already");
         }
-        LaneRun lane = new LaneRun(spec, sink, scheduler, ids.forSink(sink));
+        LaneRun lane = new LaneRun(spec, sink, context, scheduler, ids.forSink(sink));
         byName.put(spec.name(), lane);
         metrics.register(lane.stats);
         publishList();
+    }
+
+    /** Adds a lane at run time and tells the queue. */
+    void addNow(LaneSpec spec, Sink sink) {
+        add(spec, sink);
+        subscribe();
     }
 
     /** Declares the served lanes to the queue. */

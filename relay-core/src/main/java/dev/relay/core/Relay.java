@@ -19,6 +19,7 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -41,8 +42,8 @@ import org.slf4j.LoggerFactory;
  *       (with the default executor, on whichever thread submits a turn while none runs: a control turn is a role,
  *       not a thread).
  *   <li>A task run ({@code TaskRun}) is the only code on worker threads: sink session, source cursor, commit,
- *       ledger; it leaves its outcome for its finish turn and, if that turn hands it the next task, runs it on
- *       the same permit.
+ *       ledger, and the completion of the lease of an attempt that succeeded; it leaves its outcome for its finish
+ *       turn and, if that turn hands it the next task, runs it on the same permit.
  *   <li>The attempt policy ({@code AttemptPolicy}) decides, as a pure function, what an outcome means for the
  *       lease: complete, retry after a delay, release, dead-letter, and when a failing lane is suspended.
  *   <li>Each lane's run state has one owner ({@code LaneRun}); other threads read lanes only through their
@@ -52,12 +53,14 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Invariants</h2>
  * <ol>
- *   <li><b>Every lease taken is ended exactly once</b>, by a control turn, in exactly one of these places: at
- *       intake, dead-lettered without running (a task of another lane, or beyond its attempts); released when its
- *       lane stops starting work (pause, suspension, removal) or the relay stops; ended with the delivery it was
+ *   <li><b>Every lease taken is ended exactly once</b>, in exactly one of these places: at intake, dead-lettered
+ *       without running (a task of another lane, or beyond its attempts); released when its lane stops starting
+ *       work (pause, suspension, removal, a permit limit of 0) or the relay stops; ended with the delivery it was
  *       parked behind (completed with it if it completed, else released); released if the worker executor refuses
- *       it; ended as the attempt policy says when its attempt finishes; released when abandoned at the shutdown
- *       timeout. A lease the backend already took back ({@link dev.relay.api.LeaseLostException}) counts as ended.
+ *       it; completed by the worker whose attempt succeeded; ended as the attempt policy says in the finish turn of
+ *       an attempt that failed; released when abandoned at the shutdown timeout (unless its worker already
+ *       claimed it for completion: one compare-and-set decides). All but the worker's completion happen in control
+ *       turns. A lease the backend already took back ({@link dev.relay.api.LeaseLostException}) counts as ended.
  *   <li><b>Permits in use equal tasks in flight</b>: a permit is taken when a run is dispatched and given back
  *       when its finish turn runs or it is abandoned, so the scheduler's permits in use always equal the runs in
  *       flight, never more than {@code P} (nor, once the runs started before a lowering ended, the
@@ -91,6 +94,9 @@ import org.slf4j.LoggerFactory;
  * run again later and the idempotent sink makes the repeat harmless. Nothing uncommitted is ever acknowledged.
  *
  * <p>This class is threadsafe. Build one with {@link #builder()}, then {@link #start()} it.
+ *
+ * <p>Size: this file is above the package's ~500 lines because it holds, nested, the public {@link Builder} (one
+ * documented, validating setter per option, about half the file); the façade itself is under 300 lines.
  */
 public final class Relay implements AutoCloseable {
 
@@ -167,7 +173,8 @@ public final class Relay implements AutoCloseable {
 
     /**
      * The same shutdown, for callers that drive the control executor themselves (the simulation): begins it in a
-     * control turn and returns a future completed when it ends. The relay's own executors, if any, are closed then.
+     * control turn and returns a future completed when it ends. The executors the relay made, if any, are then shut
+     * down without waiting for their threads to end.
      *
      * @param timeout how long tasks in flight may take to finish
      * @return completed with true if every task in flight finished in time
@@ -176,7 +183,8 @@ public final class Relay implements AutoCloseable {
         Objects.requireNonNull(timeout, "timeout");
         shutdownCalled.set(true);
         return loop.shutdown(timeout).whenComplete((clean, e) -> {
-            closeOwned();
+            // completed in a control turn, perhaps on one of these threads: ask them to stop, do not wait for them
+            config.owned.forEach(ExecutorService::shutdown);
             terminated.complete(null);
         });
     }
@@ -191,12 +199,17 @@ public final class Relay implements AutoCloseable {
         }
     }
 
+    /** Shuts down the executors the relay made, waiting up to 5 s for each (then interrupting). */
     private void closeOwned() {
-        for (AutoCloseable c : config.owned) {
+        for (ExecutorService pool : config.owned) {
+            pool.shutdown();
             try {
-                c.close();
-            } catch (Exception e) {
-                LOG.warn("closing {} failed", c, e);
+                if (!pool.awaitTermination(5, TimeUnit.SECONDS)) {
+                    pool.shutdownNow();
+                }
+            } catch (InterruptedException e) {
+                pool.shutdownNow();
+                Thread.currentThread().interrupt();
             }
         }
     }
@@ -233,7 +246,7 @@ public final class Relay implements AutoCloseable {
         if (s == null) {
             throw new IllegalArgumentException("lane '" + spec.name() + "' has no sink and the relay has no default sink");
         }
-        return loop.submit(() -> loop.addLane(spec, s));
+        return loop.submit(() -> loop.lanes().addNow(spec, s));
     }
 
     /**
@@ -244,7 +257,7 @@ public final class Relay implements AutoCloseable {
      */
     public CompletableFuture<Void> updateLane(LaneSpec spec) {
         Objects.requireNonNull(spec, "spec");
-        return loop.submit(() -> loop.updateLane(spec));
+        return loop.submit(() -> loop.lanes().update(spec));
     }
 
     /**
@@ -290,7 +303,7 @@ public final class Relay implements AutoCloseable {
      * @return completed when paused
      */
     public CompletableFuture<Void> pause(String name) {
-        return loop.submit(() -> loop.pause(name));
+        return loop.submit(() -> loop.lanes().pause(name));
     }
 
     /**
@@ -300,7 +313,7 @@ public final class Relay implements AutoCloseable {
      * @return completed when resumed
      */
     public CompletableFuture<Void> resume(String name) {
-        return loop.submit(() -> loop.resume(name));
+        return loop.submit(() -> loop.lanes().resume(name));
     }
 
     /**
@@ -312,7 +325,7 @@ public final class Relay implements AutoCloseable {
      */
     public CompletableFuture<Void> drain(String name) {
         CompletableFuture<Void> drained = new CompletableFuture<>();
-        loop.submit(() -> loop.drain(name, drained)).exceptionally(e -> {
+        loop.submit(() -> loop.lanes().drain(name, drained)).exceptionally(e -> {
             drained.completeExceptionally(e);
             return null;
         });
@@ -327,7 +340,7 @@ public final class Relay implements AutoCloseable {
      */
     public CompletableFuture<Void> removeLane(String name) {
         CompletableFuture<Void> gone = new CompletableFuture<>();
-        loop.submit(() -> loop.removeLane(name, gone)).exceptionally(e -> {
+        loop.submit(() -> loop.lanes().remove(name, gone)).exceptionally(e -> {
             gone.completeExceptionally(e);
             return null;
         });

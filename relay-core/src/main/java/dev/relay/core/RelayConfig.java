@@ -17,7 +17,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import com.google.common.util.concurrent.ThreadFactoryBuilder;
-import java.util.concurrent.TimeUnit;
 import java.util.function.DoubleSupplier;
 
 /**
@@ -43,8 +42,8 @@ final class RelayConfig {
     final Clock clock;
     final Executor workers;
     final ControlExecutor control;
-    /** What the relay made and closes at shutdown (default worker pool, timer thread). */
-    final List<AutoCloseable> owned;
+    /** What the relay made and shuts down at its shutdown (default worker pool, timer thread). */
+    final List<ExecutorService> owned;
     final MeterRegistry meterRegistry;
     final RelayListener listener;
     final DoubleSupplier random;
@@ -53,7 +52,7 @@ final class RelayConfig {
     final AttemptPolicy attemptPolicy;
 
     private RelayConfig(Relay.Builder b, List<LaneConfig> lanes, Executor workers, ControlExecutor control,
-            List<AutoCloseable> owned) {
+            List<ExecutorService> owned) {
         this.queue = b.queue;
         this.puller = b.puller;
         this.defaultSink = b.defaultSink;
@@ -119,27 +118,21 @@ final class RelayConfig {
                         + " could never run");
             }
         }
-        List<AutoCloseable> owned = new ArrayList<>();
+        List<ExecutorService> owned = new ArrayList<>();
         ThreadFactory tf = b.threadFactory != null ? b.threadFactory : new ThreadFactoryBuilder().setNameFormat("relay-%d").setDaemon(true).build();
         Executor workers = b.workers;
         if (workers == null) {
             ExecutorService pool = Executors.newFixedThreadPool(b.permits, tf);
-            owned.add(() -> shutdownPool(pool));
+            owned.add(pool);
             workers = pool;
         }
         ControlExecutor control = b.control;
         if (control == null) {
             ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(tf);
-            owned.add(() -> shutdownPool(timer));
+            owned.add(timer);
             control = new SerialControlExecutor(timer);
         }
         return new RelayConfig(b, lanes, workers, control, owned);
     }
 
-    private static void shutdownPool(ExecutorService pool) throws InterruptedException {
-        pool.shutdown();
-        if (!pool.awaitTermination(5, TimeUnit.SECONDS)) {
-            pool.shutdownNow();
-        }
-    }
 }

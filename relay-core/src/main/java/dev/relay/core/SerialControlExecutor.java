@@ -17,7 +17,9 @@ import org.slf4j.LoggerFactory;
  * turn starts only after the previous one ended, and the queue and the {@code running} flag give each turn a
  * happens-before edge to the next), while a worker that finishes a task dispatches the next one itself instead
  * of handing off to a control thread and waiting for it to hand back. A turn that throws is logged and the
- * turns behind it run.
+ * turns behind it run. Actions a turn defers with {@link #afterTurn} run on the same thread right after it lets the
+ * next turn in, so that handing tasks to the worker pool (and waking its threads) is not part of the serial
+ * section.
  *
  * <p>This class is threadsafe.
  */
@@ -26,6 +28,7 @@ final class SerialControlExecutor implements ControlExecutor {
     private static final Logger LOG = LoggerFactory.getLogger(SerialControlExecutor.class);
 
     private final ConcurrentLinkedQueue<Runnable> turns = new ConcurrentLinkedQueue<>();
+    private final ConcurrentLinkedQueue<Runnable> after = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean running = new AtomicBoolean();
     private final ScheduledExecutorService timer;
 
@@ -35,8 +38,27 @@ final class SerialControlExecutor implements ControlExecutor {
 
     @Override
     public void execute(Runnable turn) {
+        if (turns.isEmpty() && running.compareAndSet(false, true)) {
+            // uncontended: run it at once, without queueing it (turns submitted meanwhile run after it)
+            try {
+                run(turn);
+            } finally {
+                running.set(false);
+            }
+            runAfterTurns();
+            drain();
+            return;
+        }
         turns.add(turn);
         drain();
+    }
+
+    private static void run(Runnable turn) {
+        try {
+            turn.run();
+        } catch (RuntimeException | Error e) {
+            LOG.error("a relay control turn failed; the relay goes on", e);
+        }
     }
 
     @Override
@@ -44,19 +66,33 @@ final class SerialControlExecutor implements ControlExecutor {
         timer.schedule(() -> execute(turn), Math.max(0, delay.toNanos()), TimeUnit.NANOSECONDS);
     }
 
+    @Override
+    public void afterTurn(Runnable action) {
+        after.add(action);
+    }
+
     private void drain() {
         while (!turns.isEmpty() && running.compareAndSet(false, true)) {
             try {
                 Runnable r;
                 while ((r = turns.poll()) != null) {
-                    try {
-                        r.run();
-                    } catch (RuntimeException | Error e) {
-                        LOG.error("a relay control turn failed; the relay goes on", e);
-                    }
+                    run(r);
                 }
             } finally {
                 running.set(false);
+            }
+            runAfterTurns();
+        }
+    }
+
+    /** Runs the deferred actions; the thread that ran a turn always gets here after it, so none is left behind. */
+    private void runAfterTurns() {
+        Runnable a;
+        while ((a = after.poll()) != null) {
+            try {
+                a.run();
+            } catch (RuntimeException | Error e) {
+                LOG.error("an action after a relay control turn failed", e);
             }
         }
     }

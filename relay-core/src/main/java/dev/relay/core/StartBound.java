@@ -10,23 +10,112 @@ import java.util.Map;
 /**
  * Evaluates the starvation bound of {@link FairScheduler} (its class comment, "Starvation bound") for one lane
  * from the scheduler's state and the tasks in flight. Off the decision path: O(lanes + tasks in flight · log) per
- * call, allocating. Every step below names the part of the proof it implements.
+ * call, allocating. The steps below are those of the proof.
+ *
+ * <p>What is known of costs is a {@link Knowledge}: {@link #GUARANTEE} (declared maxima), {@link #ESTIMATE}
+ * (costs seen so far), or, in tests, the costs in hindsight.
  *
  * <p>Not threadsafe: called on the scheduler's thread, like the scheduler.
  */
 final class StartBound {
 
-    /** What the scheduler knows of one lane, for one evaluation. */
+    /**
+     * What is known of the costs of lanes and tasks. Every figure is an upper (or, for {@link #minTicket}, lower)
+     * bound of the true one; the bound is a guarantee exactly when they are.
+     *
+     * @param <T> the item type
+     */
+    interface Knowledge<T> {
+        /**
+         * @param j a lane
+         * @param maxElapsed the largest cost its tasks in flight have accrued so far
+         * @return {@code C_j}, the largest cost one of its tasks may have, or −1 if unknown
+         */
+        long maxCost(Lane<T> j, long maxElapsed);
+
+        /**
+         * @param j a lane
+         * @return {@code μ_j ≥ 1}, at most every ticket the lane charges while the item waits
+         */
+        long minTicket(Lane<T> j);
+
+        /**
+         * @param r a task in flight
+         * @param c its lane's {@code C_j}
+         * @return at least its remaining time
+         */
+        default long remaining(Running<T> r, long c) {
+            return c - r.elapsed();
+        }
+
+        /**
+         * @param r a shared task in flight
+         * @return at least {@code ticket − cost}, what its true-up can give back
+         */
+        default long refund(Running<T> r) {
+            return r.ticket() - r.elapsed();
+        }
+
+        /**
+         * @param r a shared task in flight
+         * @param c its lane's {@code C_j}
+         * @return at least {@code (cost − ticket)⁺}, what its true-up can still charge its lane
+         */
+        default long charge(Running<T> r, long c) {
+            return Math.max(0, c - r.ticket());
+        }
+
+        /**
+         * @return whether {@link #remaining} and {@link #refund} are ends of one range (the task may end at any
+         *     moment up to its maximum): then a task whose longer run its lane pays for counts as ending now
+         */
+        default boolean ranges() {
+            return true;
+        }
+    }
+
+    /** The guaranteed bound: declared maxima, and no task charged below 1. */
+    static final Knowledge<Object> GUARANTEE = new Knowledge<>() {
+        @Override
+        public long maxCost(Lane<Object> j, long maxElapsed) {
+            if (j.declaredMaxCost <= 0 || j.maxCostSinceDeclared > j.declaredMaxCost || maxElapsed > j.declaredMaxCost) {
+                return -1; // undeclared, or the declaration proved wrong
+            }
+            return j.declaredMaxCost;
+        }
+
+        @Override
+        public long minTicket(Lane<Object> j) {
+            return 1;
+        }
+    };
+
+    /** The estimate: the largest costs seen stand in for undeclared maxima, the smallest estimate for the tickets. */
+    static final Knowledge<Object> ESTIMATE = new Knowledge<>() {
+        @Override
+        public long maxCost(Lane<Object> j, long maxElapsed) {
+            return Math.max(Math.max(j.declaredMaxCost, j.maxCost), Math.max(j.estimate, maxElapsed));
+        }
+
+        @Override
+        public long minTicket(Lane<Object> j) {
+            return Math.max(1, j.minEstimate);
+        }
+    };
+
+    /** What the evaluation uses of one lane. */
     private static final class Facts {
         /** Shared-pool tasks of the lane in flight, and dedicated ones, as the caller reported them. */
         int shared;
         int dedicated;
         /** The largest elapsed cost of the lane's tasks in flight. */
         long maxElapsed;
-        /** {@code Σ (ticket − elapsed)} over the lane's shared tasks in flight: the most their true-ups can refund. */
+        /** {@code C_j}, or −1 if unknown. */
+        long maxCost;
+        /** {@code Σ refund} over the lane's shared tasks in flight. */
         long refunds;
-        /** {@code Σ elapsed} over the lane's shared tasks in flight. */
-        long elapsedSum;
+        /** {@code Σ remaining} over the lane's shared tasks in flight. */
+        long remaining;
     }
 
     private StartBound() {
@@ -36,16 +125,20 @@ final class StartBound {
      * @param s the scheduler
      * @param i the lane whose head item (or, if it has none, an item arriving now) is bounded
      * @param running every task holding a permit, as the caller knows it
-     * @param guarantee true for the guaranteed bound (declared maximum costs only), false for the estimate
-     *     (observed costs stand in for undeclared maxima)
+     * @param knowledge what is known of costs
      * @return the bound in cost units, or {@link FairScheduler#UNBOUNDED}
      */
-    static <T> long evaluate(FairScheduler<T> s, Lane<T> i, Collection<? extends Running<T>> running, boolean guarantee) {
+    @SuppressWarnings("unchecked")
+    static <T> long evaluate(FairScheduler<T> s, Lane<T> i, Collection<? extends Running<T>> running, Knowledge<?> knowledge) {
+        Knowledge<T> k = (Knowledge<T>) knowledge;
         if (i.removed) {
             throw new IllegalStateException("lane '" + i.name + "' was removed");
         }
-        Map<Lane<T>, Facts> facts = gather(s, running);
+        Map<Lane<T>, Facts> facts = gather(s, running, k);
         Facts fi = facts.getOrDefault(i, new Facts());
+        if (!facts.containsKey(i)) {
+            fi.maxCost = k.maxCost(i, 0);
+        }
         // the item must be able to start on the shared pool or a dedicated permit of its own
         if (i.paused || i.inFlight >= i.maxInFlight || !hasToken(s, i)) {
             return FairScheduler.UNBOUNDED; // it waits for an operator, for the lane's own tasks or for a rate token
@@ -53,7 +146,7 @@ final class StartBound {
         if (i.dedicatedInUse < i.dedicated) {
             return 0; // a free dedicated permit: it starts on the next dispatch
         }
-        long ci = maxCost(i, fi, guarantee);
+        long ci = fi.maxCost;
         if (ci < 0 && i.inFlight > 0) {
             return FairScheduler.UNBOUNDED; // its own tasks' charges (the debt it must repay) or run times are unknown
         }
@@ -63,7 +156,7 @@ final class StartBound {
             int n = 0;
             for (Running<T> r : running) {
                 if (r.lane() == i && r.ticket() == FairScheduler.DEDICATED_TICKET) {
-                    own[n++] = ci - r.elapsed();
+                    own[n++] = k.remaining(r, ci);
                 }
             }
             Arrays.sort(own);
@@ -72,12 +165,12 @@ final class StartBound {
                 viaDedicated = own[needed];
             }
         }
-        return Math.min(viaDedicated, viaShared(s, i, running, facts, ci, guarantee));
+        return Math.min(viaDedicated, viaShared(s, i, running, facts, ci, k));
     }
 
     /** The bound through the shared pool: the water-filling of step 3 over the work of steps 1 and 2. */
     private static <T> long viaShared(FairScheduler<T> s, Lane<T> i, Collection<? extends Running<T>> running,
-            Map<Lane<T>, Facts> facts, long ci, boolean guarantee) {
+            Map<Lane<T>, Facts> facts, long ci, Knowledge<T> k) {
         int pool = s.sharedPermits();
         if (pool <= 0) {
             return FairScheduler.UNBOUNDED;
@@ -91,16 +184,15 @@ final class StartBound {
         int poolMax = Math.max(pool, s.limit() - dedicatedInForce);
         // permits the lanes of unknown cost may hold at any time (step 3: they may take the first ones to free)
         long unknownHold = 0;
-        for (Map.Entry<Lane<T>, Facts> e : facts.entrySet()) { // lanes of tasks in flight, live or removed
+        for (Map.Entry<Lane<T>, Facts> e : facts.entrySet()) { // lanes of tasks in flight that start nothing more
             Lane<T> j = e.getKey();
-            if (j != i && maxCost(j, e.getValue(), guarantee) < 0 && (j.removed || j.paused)) {
+            if (j != i && e.getValue().maxCost < 0 && (j.removed || j.paused)) {
                 unknownHold += e.getValue().shared;
             }
         }
         for (Lane<T> j : s.lanesView()) {
-            if (j != i && !j.paused && maxCost(j, facts.getOrDefault(j, NONE), guarantee) < 0) {
-                int shared = facts.containsKey(j) ? facts.get(j).shared : 0;
-                unknownHold += Math.max(shared, Math.min(poolMax, j.maxInFlight));
+            if (j != i && !j.paused && factsOf(j, facts, k).maxCost < 0) {
+                unknownHold += Math.max(factsOf(j, facts, k).shared, Math.min(poolMax, j.maxInFlight));
             }
         }
         long usable = pool - unknownHold;
@@ -108,21 +200,18 @@ final class StartBound {
             return FairScheduler.UNBOUNDED;
         }
         Map<Lane<T>, Boolean> cancelling = new IdentityHashMap<>();
-        long work = otherWork(s, i, running, facts, poolMax, ci, guarantee, cancelling);
-        if (work == FairScheduler.UNBOUNDED) {
-            return FairScheduler.UNBOUNDED;
-        }
-        // remaining time of each known task on the shared pool: at most its lane's maximum less what it has run;
-        // 0 for a task whose longer run its lane pays for in W, one for one (step 3)
+        long work = otherWork(s, i, running, facts, poolMax, ci, k, cancelling);
+        // when each known task on the shared pool frees its permit at the latest; at once for a task whose longer
+        // run its lane pays for in W, one for one (step 3)
         long[] remaining = new long[running.size()];
         int known = 0;
         for (Running<T> r : running) {
             if (r.ticket() == FairScheduler.DEDICATED_TICKET) {
                 continue;
             }
-            long c = r.lane() == i ? ci : maxCost(r.lane(), facts.get(r.lane()), guarantee);
+            long c = facts.get(r.lane()).maxCost;
             if (c >= 0) {
-                remaining[known++] = cancelling.containsKey(r.lane()) ? 0 : c - r.elapsed();
+                remaining[known++] = cancelling.containsKey(r.lane()) ? 0 : k.remaining(r, c);
             }
         }
         Arrays.sort(remaining, 0, known);
@@ -137,24 +226,26 @@ final class StartBound {
         // T − t ≤ min over k of (Σ_{q ≤ k} ρ_(q) + W) / k
         long best = FairScheduler.UNBOUNDED;
         long prefix = 0;
-        for (int k = 1; k <= slots; k++) {
-            prefix = add(prefix, slot[k - 1]);
-            best = Math.min(best, add(prefix, work) / k);
+        for (int q = 1; q <= slots; q++) {
+            prefix = add(prefix, slot[q - 1]);
+            best = Math.min(best, add(prefix, work) / q);
         }
         return best;
     }
 
     /** W: the most the other lanes can start on the shared pool before lane i's item (steps 1 and 2). */
     private static <T> long otherWork(FairScheduler<T> s, Lane<T> i, Collection<? extends Running<T>> running,
-            Map<Lane<T>, Facts> facts, int poolMax, long ci, boolean guarantee, Map<Lane<T>, Boolean> cancelling) {
+            Map<Lane<T>, Facts> facts, int poolMax, long ci, Knowledge<T> k, Map<Lane<T>, Boolean> cancelling) {
         // step 1: the quanta lane i still needs, in its worst case (its own tasks charged their maximum first)
-        long pending = 0;
         long deficit = i.deficit;
         if (i.ready.isEmpty() && i.inFlight == 0) {
             deficit = Math.max(deficit, 0); // an item arriving now finds the lane idle: its debt is forgiven
         }
-        if (ci >= 0) {
-            pending = pendingCharges(running, i, ci);
+        long pending = 0;
+        for (Running<T> r : running) {
+            if (r.lane() == i && r.ticket() != FairScheduler.DEDICATED_TICKET) {
+                pending = add(pending, k.charge(r, ci)); // π_i = Σ (C_i − ticket)⁺
+            }
         }
         long worst = deficit - pending;
         Lane<T> cursor = s.ringCursor();
@@ -163,7 +254,7 @@ final class StartBound {
             return 0; // its visit goes on: it takes the next shared permit to free
         }
         long rounds = 1 + Math.max(0, -worst) / i.quantum; // R
-        // step 2: the visits each other lane gets before lane i's R-th quantum, by ring position
+        // step 2: the quanta each other lane gets before lane i's R-th, by ring position
         Map<Lane<T>, Boolean> ahead = new IdentityHashMap<>();
         boolean allAhead = false;
         boolean cursorInProgress = false;
@@ -191,36 +282,34 @@ final class StartBound {
             if (j == i || j.paused) {
                 continue; // a paused lane starts nothing
             }
-            Facts fj = facts.getOrDefault(j, NONE);
-            long cj = maxCost(j, fj, guarantee);
+            Facts fj = factsOf(j, facts, k);
+            long cj = fj.maxCost;
             if (cj < 0) {
                 continue; // counted as permits it may hold, not as work
             }
             boolean inProgress = cursorInProgress && j == cursor;
-            long visits = allAhead || ahead.containsKey(j) ? (inProgress ? rounds - 1 : rounds) : rounds - 1;
-            long segments = visits + (inProgress ? 1 : 0);
+            long visits = allAhead || ahead.containsKey(j) ? (inProgress ? rounds - 1 : rounds) : rounds - 1; // V_j
+            long segments = visits + (inProgress ? 1 : 0); // V_j + A_j
             if (segments == 0) {
                 continue;
             }
-            long minTicket = guarantee ? 1 : Math.max(1, j.minEstimate);
+            long minTicket = Math.max(1, k.minTicket(j));
             int parallel = Math.min(poolMax, j.maxInFlight); // S'_j: its shared tasks in flight at once
-            // κ_j: the last start's overshoot, with S'_j − 1 tasks in flight charged at least minTicket
+            // κ_j: the last start's overshoot, with S'_j − 1 tasks in flight charged at least μ_j
             long kappa = add(cj - 1, mul(parallel - 1, Math.max(0, cj - minTicket)));
-            long credit = j.deficit + fj.refunds; // G_j: its true deficit if its tasks in flight ended now
-            // ... and if they ran to their maximum: each unit they run longer is charged to lane j
-            long creditIfLong = add(j.deficit, add(fj.refunds, -mul(fj.shared, cj) + fj.elapsedSum));
+            long credit = add(j.deficit, fj.refunds); // G_j: at least its true deficit Δ_j(t)
+            long creditIfLong = add(j.deficit, add(fj.refunds, -fj.remaining)); // ... if its tasks ran to their maximum
             boolean linear = true;
             if (j.ready.isEmpty()) {
                 linear = creditIfLong >= 0;
                 credit = Math.max(0, credit); // it may go idle and have its debt forgiven before its next start
             }
-            long byDeficit = Math.max(0, add(credit, add(mul(visits, j.quantum), mul(segments, kappa))));
-            long perVisit = Math.min(FairScheduler.MAX_STARTS_PER_VISIT,
-                    Math.max(1, (j.quantum + minTicket - 1) / minTicket));
-            long starts = add(mul(visits, perVisit), inProgress ? s.ringVisitBudget() : 0);
-            long byCount = mul(starts, cj);
-            long byDeficitIfLong = add(creditIfLong, add(mul(visits, j.quantum), mul(segments, kappa)));
-            if (linear && byDeficit <= byCount && byDeficitIfLong >= 0 && fj.shared > 0) {
+            long quanta = mul(visits, j.quantum);
+            long byDeficit = Math.max(0, add(credit, add(quanta, mul(segments, kappa))));
+            long perVisit = Math.min(FairScheduler.MAX_STARTS_PER_VISIT, Math.max(1, (j.quantum + minTicket - 1) / minTicket));
+            long byCount = mul(add(mul(visits, perVisit), inProgress ? s.ringVisitBudget() : 0), cj);
+            long byDeficitIfLong = add(creditIfLong, add(quanta, mul(segments, kappa)));
+            if (k.ranges() && linear && byDeficit <= byCount && byDeficitIfLong >= 0 && fj.shared > 0) {
                 // W_j falls one for one as its tasks in flight run longer, over their whole range: a task's remaining
                 // time and its lane's work cancel, so the task counts as ending now
                 cancelling.put(j, Boolean.TRUE);
@@ -230,31 +319,12 @@ final class StartBound {
         return total;
     }
 
-    /** {@code Σ (C_i − ticket)⁺} over lane i's shared tasks in flight: what their true-ups may still charge it. */
-    private static <T> long pendingCharges(Collection<? extends Running<T>> running, Lane<T> i, long ci) {
-        long sum = 0;
-        for (Running<T> r : running) {
-            if (r.lane() == i && r.ticket() != FairScheduler.DEDICATED_TICKET) {
-                sum = add(sum, Math.max(0, ci - r.ticket()));
-            }
-        }
-        return sum;
-    }
-
-    /**
-     * The largest cost a task of lane j may have: its declaration, unless a task overran it (then none); for the
-     * estimate, the larger of the declaration and the costs seen.
-     *
-     * @return the maximum, or −1 if unknown
-     */
-    private static <T> long maxCost(Lane<T> j, Facts f, boolean guarantee) {
-        if (!guarantee) {
-            return Math.max(Math.max(j.declaredMaxCost, j.maxCost), Math.max(j.estimate, f.maxElapsed));
-        }
-        if (j.declaredMaxCost <= 0 || j.maxCostSinceDeclared > j.declaredMaxCost || f.maxElapsed > j.declaredMaxCost) {
-            return -1;
-        }
-        return j.declaredMaxCost;
+    private static <T> Facts factsOf(Lane<T> j, Map<Lane<T>, Facts> facts, Knowledge<T> k) {
+        return facts.computeIfAbsent(j, l -> {
+            Facts f = new Facts();
+            f.maxCost = k.maxCost(l, 0);
+            return f;
+        });
     }
 
     private static <T> boolean hasToken(FairScheduler<T> s, Lane<T> l) {
@@ -269,22 +339,19 @@ final class StartBound {
         return tokens >= 1.0;
     }
 
-    /** Groups the caller's tasks in flight by lane and checks them against the scheduler's counts. */
-    private static <T> Map<Lane<T>, Facts> gather(FairScheduler<T> s, Collection<? extends Running<T>> running) {
+    /** Groups the caller's tasks in flight by lane, checks them against the scheduler's counts, and sums them. */
+    private static <T> Map<Lane<T>, Facts> gather(FairScheduler<T> s, Collection<? extends Running<T>> running, Knowledge<T> k) {
         Map<Lane<T>, Facts> facts = new IdentityHashMap<>();
         int shared = 0;
         int dedicated = 0;
         for (Running<T> r : running) {
-            Lane<T> l = r.lane();
-            Facts f = facts.computeIfAbsent(l, k -> new Facts());
+            Facts f = facts.computeIfAbsent(r.lane(), l -> new Facts());
             if (r.ticket() == FairScheduler.DEDICATED_TICKET) {
                 f.dedicated++;
                 dedicated++;
             } else {
                 f.shared++;
                 shared++;
-                f.refunds = add(f.refunds, r.ticket() - r.elapsed());
-                f.elapsedSum = add(f.elapsedSum, r.elapsed());
             }
             f.maxElapsed = Math.max(f.maxElapsed, r.elapsed());
         }
@@ -301,11 +368,17 @@ final class StartBound {
                         + " shared and " + l.dedicatedInUse + " dedicated tasks in flight, but " + f.shared + " and "
                         + f.dedicated + " were given");
             }
+            f.maxCost = k.maxCost(l, f.maxElapsed);
+        }
+        for (Running<T> r : running) {
+            Facts f = facts.get(r.lane());
+            if (r.ticket() != FairScheduler.DEDICATED_TICKET && f.maxCost >= 0) {
+                f.refunds = add(f.refunds, k.refund(r));
+                f.remaining = add(f.remaining, k.remaining(r, f.maxCost));
+            }
         }
         return facts;
     }
-
-    private static final Facts NONE = new Facts();
 
     /** Saturating addition: a sum beyond the range of {@code long} is clamped to it (so unbounded stays so). */
     static long add(long a, long b) {

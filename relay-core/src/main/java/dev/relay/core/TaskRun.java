@@ -2,6 +2,7 @@ package dev.relay.core;
 
 import dev.relay.api.CompletionLedger;
 import dev.relay.api.Lease;
+import dev.relay.api.LeaseLostException;
 import dev.relay.api.Puller;
 import dev.relay.api.RelayException;
 import dev.relay.api.Row;
@@ -25,35 +26,45 @@ import org.slf4j.LoggerFactory;
  * engine that runs on worker threads — is its worker's.
  *
  * <h2>The attempt (worker thread)</h2>
- * {@link #run()} opens the sink session first ({@link Sink#openBeforePull}: a sink that is down fails without a
- * source query), which asks for the schema and so opens the source cursor; then it copies chunks, commits the
- * session and records the task in the ledger. It never ends the lease: it leaves its outcome ({@link #rows},
- * {@link #error}) in the run and submits the run's finish turn to the control executor, which decides.
+ * The worker opens the sink session first ({@link Sink#openBeforePull}: a sink that is down fails without a source
+ * query), which asks for the schema and so opens the source cursor; then it copies chunks, commits the session and
+ * records the task in the ledger. If all of that succeeded, the worker completes the lease itself (invariant 3 of
+ * {@link Relay} holds: the sink committed and the ledger recorded it), so that the serial control turn does not
+ * pay for the backend's acknowledgement; any other ending waits for the control turn, which knows whether the
+ * relay is stopping. Either way the worker leaves its outcome in the run and submits the run to the control
+ * executor for its <em>finish turn</em>: the same object is a worker task when first run and the finish turn when
+ * run again ({@link #run()}), which saves an allocation per task.
  *
  * <h2>The same permit runs the next task</h2>
  * After submitting its finish turn the worker asks whether that turn handed it the next task to run. The finish
- * turn frees the run's permit; if it starts a task, it first tries to {@link #handOff} that task to the worker
- * that just finished, and only if the worker has already left does it use the worker executor. One atomic swap on
- * each side decides, so a task is never both handed off and executed, nor lost: with the default
+ * turn frees the run's permit; if it starts a task, it first tries to {@link #handOff} that task to the worker that
+ * just finished, and only if the worker has already left does it use the worker executor. One atomic swap on each
+ * side decides, so a task is never both handed off and executed, nor lost: with the default
  * {@link SerialControlExecutor} the finish turn usually runs on the finishing worker itself, which then goes
- * straight on to the next task with no executor hand-off and no thread wake-up; with an executor that runs the
- * turn elsewhere (a control thread, the simulation) the worker has left and the task goes to the executor.
+ * straight on to the next task with no executor hand-off and no thread wake-up. When another thread was running a
+ * turn and ran this one too, the task goes onto the {@link Orphans} stack: a worker about to leave takes it, and
+ * what is left goes to the worker executor after the turn, outside the serial section. With an executor that runs
+ * turns elsewhere (a control thread, the simulation) the worker has left and the task goes to the executor.
  *
  * <h2>Withdrawal</h2>
  * The control turn may {@link #withdraw()} a running attempt (shutdown timeout, cancellation from outside): the
  * flag is set before the cursor is cancelled, and the worker checks it after opening the cursor and before
- * committing, so an attempt withdrawn before its commit does not commit; one withdrawn during its commit may
- * still commit, which the idempotent sink makes harmless when the released task runs again.
+ * committing, so an attempt withdrawn before its commit does not commit; one withdrawn during its commit may still
+ * commit, which the idempotent sink makes harmless when the released task runs again. Who ends the lease of a
+ * successful attempt that is abandoned meanwhile — the worker completing it or the control turn releasing it — is
+ * decided by one compare-and-set ({@link #claimEnding}), so it is ended exactly once.
  *
  * <p>Threadsafe as described: fields are confined to the control turn or to the worker between dispatch and the
- * finish turn (the executors order those hand-overs), except the volatile {@link #withdrawn}, cursor and hand-off.
+ * finish turn (the executors order those hand-overs), except the volatile cursor, withdrawal, hand-off and
+ * ending claim.
  */
 final class TaskRun implements Runnable, Supplier<RowSchema> {
 
     private static final Logger LOG = LoggerFactory.getLogger(TaskRun.class);
 
     /** What an attempt needs besides its task: the same for every run of a relay. */
-    record Context(Puller puller, CompletionLedger ledger, ControlExecutor control, Consumer<TaskRun> finisher) {
+    record Context(Puller puller, CompletionLedger ledger, ControlExecutor control, Consumer<TaskRun> finisher,
+            Orphans orphans) {
     }
 
     /** Where a run stands; written and read by the control turn only. */
@@ -70,10 +81,19 @@ final class TaskRun implements Runnable, Supplier<RowSchema> {
 
     private static final Object CLOSED = new Object();
     private static final VarHandle HANDOFF;
+    private static final VarHandle ENDING;
+    /** {@link #ending}: nobody has ended the lease of the running attempt yet. */
+    static final int OPEN = 0;
+    /** {@link #ending}: the worker completed the lease of its successful attempt. */
+    static final int BY_WORKER = 1;
+    /** {@link #ending}: the control turn ends the lease (abandonment). */
+    static final int BY_CONTROL = 2;
 
     static {
         try {
-            HANDOFF = MethodHandles.lookup().findVarHandle(TaskRun.class, "handoff", Object.class);
+            MethodHandles.Lookup lookup = MethodHandles.lookup();
+            HANDOFF = lookup.findVarHandle(TaskRun.class, "handoff", Object.class);
+            ENDING = lookup.findVarHandle(TaskRun.class, "ending", int.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
@@ -82,9 +102,6 @@ final class TaskRun implements Runnable, Supplier<RowSchema> {
     final Lease lease;
     final Task task;
     final LaneRun lane;
-    final Sink sink;
-    private final Context context;
-    private final Runnable finishTurn;
 
     // ---- control turn ----
     Stage stage = Stage.BUFFERED;
@@ -96,11 +113,18 @@ final class TaskRun implements Runnable, Supplier<RowSchema> {
     TaskRun prevInFlight;
     TaskRun nextInFlight;
     TaskRun parked;
+    /** The next run on the {@link Orphans} stack (written before the push that publishes it). */
+    TaskRun nextOrphan;
 
     // ---- worker, then read by the finish turn ----
     /** Rows pulled (all of them written and committed if {@link #error} is null). */
     long rows;
     Throwable error;
+    /** Whether the worker completed the lease, and whether the backend had taken it back already. */
+    boolean completedByWorker;
+    boolean leaseLost;
+    /** Set by the worker before it submits the run as its finish turn. */
+    private boolean attempted;
 
     // ---- shared ----
     private volatile RowCursor cursor;
@@ -108,20 +132,27 @@ final class TaskRun implements Runnable, Supplier<RowSchema> {
     /** Null while the worker may take a hand-off; then the handed-off run or {@link #CLOSED}. */
     @SuppressWarnings("unused")
     private volatile Object handoff;
+    /** Who ends the lease of a successful attempt: {@link #OPEN}, {@link #BY_WORKER} or {@link #BY_CONTROL}. */
+    @SuppressWarnings("unused")
+    private volatile int ending;
 
-    TaskRun(Lease lease, LaneRun lane, Context context) {
+    TaskRun(Lease lease, LaneRun lane) {
         this.lease = lease;
         this.task = lease.task();
         this.lane = lane;
-        this.sink = lane.sink;
-        this.context = context;
         this.readyNanos = Clocks.epochNanos(lease.readySince());
-        this.finishTurn = () -> context.finisher().accept(this);
     }
 
-    /** Runs this attempt and then every task handed to this worker after it. Worker thread. */
+    /**
+     * First run (worker thread): the attempt, then every task handed to this worker after it. Second run (control
+     * turn, after the worker submitted it): the finish turn.
+     */
     @Override
     public void run() {
+        if (attempted) {
+            lane.context.finisher().accept(this);
+            return;
+        }
         TaskRun r = this;
         while (r != null) {
             r.attempt();
@@ -131,7 +162,11 @@ final class TaskRun implements Runnable, Supplier<RowSchema> {
 
     private void attempt() {
         SinkSession session = null;
+        Sink sink = lane.sink;
         try {
+            if (withdrawn) {
+                throw new RelayException("task " + task.id() + " was withdrawn before it started", true);
+            }
             session = sink.openBeforePull(task, this);
             RowCursor c = cursor;
             if (c == null) {
@@ -150,8 +185,9 @@ final class TaskRun implements Runnable, Supplier<RowSchema> {
                 throw new RelayException("task " + task.id() + " was withdrawn before its commit", true);
             }
             session.commit();
-            if (context.ledger() != null) {
-                context.ledger().recordCompleted(task, rows);
+            CompletionLedger ledger = lane.context.ledger();
+            if (ledger != null) {
+                ledger.recordCompleted(task, rows);
             }
         } catch (Throwable t) {
             error = t;
@@ -170,15 +206,27 @@ final class TaskRun implements Runnable, Supplier<RowSchema> {
                 c.close();
             }
         }
+        if (error == null && claimEnding(BY_WORKER)) {
+            completedByWorker = true;
+            try {
+                lease.complete();
+            } catch (LeaseLostException e) {
+                leaseLost = true;
+                LOG.info("lease lost: {}", e.getMessage());
+            } catch (RuntimeException e) {
+                leaseLost = true;
+                LOG.error("completing the lease of task {} failed; the backend will hand it out again", task.id(), e);
+            }
+        }
     }
 
     /** Opens the source cursor and returns its schema: the sink asks for it once its own side is open. */
     @Override
     public RowSchema get() {
         if (cursor != null) {
-            throw new IllegalStateException("the schema of task " + task.id() + " was asked for twice by sink " + sink);
+            throw new IllegalStateException("the schema of task " + task.id() + " was asked for twice by sink " + lane.sink);
         }
-        RowCursor c = context.puller().open(task);
+        RowCursor c = lane.context.puller().open(task);
         cursor = c;
         if (withdrawn) {
             throw new RelayException("task " + task.id() + " was withdrawn", true);
@@ -188,14 +236,18 @@ final class TaskRun implements Runnable, Supplier<RowSchema> {
 
     /** Submits the finish turn and takes the task it handed to this worker, if any. Worker thread. */
     private TaskRun finish() {
+        attempted = true;
         try {
-            context.control().execute(finishTurn);
+            lane.context.control().execute(this);
         } catch (RejectedExecutionException e) {
-            // the relay has shut down and withdrawn this run: its lease was released already
-            LOG.debug("task {} ended after shutdown; its lease was already released", task.id());
+            // the relay has shut down and withdrawn this run: its lease was ended already
+            LOG.debug("task {} ended after shutdown; its lease was already ended", task.id());
         }
         Object next = HANDOFF.getAndSet(this, CLOSED);
-        return next == null ? null : (TaskRun) next;
+        if (next != null) {
+            return (TaskRun) next;
+        }
+        return lane.context.orphans().pop(); // a start whose own worker had left: run it rather than leave
     }
 
     /**
@@ -206,6 +258,17 @@ final class TaskRun implements Runnable, Supplier<RowSchema> {
      */
     boolean handOff(TaskRun next) {
         return HANDOFF.compareAndSet(this, null, next);
+    }
+
+    /**
+     * Claims the ending of this run's lease, once: the worker for a successful attempt, the control turn when it
+     * abandons the run.
+     *
+     * @param who {@link #BY_WORKER} or {@link #BY_CONTROL}
+     * @return true if the caller ends the lease; false if the other side did
+     */
+    boolean claimEnding(int who) {
+        return ENDING.compareAndSet(this, OPEN, who);
     }
 
     /** Withdraws the attempt: it will not commit if it has not begun to, and its query is cancelled. Control turn. */

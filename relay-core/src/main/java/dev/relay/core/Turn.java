@@ -32,17 +32,20 @@ final class Turn {
     long now() {
         long t = nanos;
         if (t == UNSET) {
-            instant = clock.instant();
-            t = Clocks.epochNanos(instant);
+            t = Clocks.epochNanos(clock.instant());
             nanos = t;
         }
         return t;
     }
 
-    /** @return the turn's time */
+    /** @return the turn's time (made once per turn, for the listener) */
     Instant at() {
-        now();
-        return instant;
+        Instant i = instant;
+        if (i == null) {
+            i = Clocks.instant(now());
+            instant = i;
+        }
+        return i;
     }
 
     /** Marks a lane's figures for publishing at the end of the turn. */

@@ -53,12 +53,32 @@ final class BoundHarness {
         long headBound = -1;
         long headEstimate = -1;
         long headOld = -1;
+        long headOldRunTime = -1;
+        long headHindsight = -1;
         boolean voided;
+        /** Starts of other lanes' tasks while this one stood at the head. */
+        int overtaken;
 
         Job(int lane, long arrival, long cost) {
             this.lane = lane;
             this.arrival = arrival;
             this.cost = cost;
+        }
+
+        /** Forgets what a previous run recorded. */
+        void reset() {
+            seq = 0;
+            start = -1;
+            ticket = 0;
+            deadline = Long.MAX_VALUE;
+            headSince = -1;
+            headBound = -1;
+            headEstimate = -1;
+            headOld = -1;
+            headOldRunTime = -1;
+            headHindsight = -1;
+            voided = false;
+            overtaken = 0;
         }
 
         @Override
@@ -152,14 +172,25 @@ final class BoundHarness {
         final List<Job> measured = new ArrayList<>();
         long heads;
         long unbounded;
+        /** Each lane's smallest estimate over the run. */
+        long[] minEstimate;
         double worstRatio;
         String worstCase = "none";
+        /** The same among waits in which other lanes started tasks first. */
+        double worstOvertakenRatio;
+        String worstOvertakenCase = "none";
 
         void ratio(Job j, long wait) {
             double r = j.headBound == 0 ? (wait == 0 ? 0 : Double.POSITIVE_INFINITY) : (double) wait / j.headBound;
+            String c = j + " waited " + wait + " at the head from " + j.headSince + " while " + j.overtaken
+                    + " tasks of other lanes started, guaranteed bound " + j.headBound;
             if (r > worstRatio) {
                 worstRatio = r;
-                worstCase = j + " waited " + wait + " at the head from " + j.headSince + ", guaranteed bound " + j.headBound;
+                worstCase = c;
+            }
+            if (j.overtaken > 0 && r > worstOvertakenRatio) {
+                worstOvertakenRatio = r;
+                worstOvertakenCase = c;
             }
         }
     }
@@ -245,6 +276,65 @@ final class BoundHarness {
      * @return what it found
      */
     static Result run(Scenario sc, SplittableRandom random, OldBound old) {
+        return run(sc, random, old, null, null);
+    }
+
+    /**
+     * The bound of the class comment evaluated in hindsight: each lane's true largest cost, its smallest estimate
+     * over the run, and each task's actual remaining time and true-up.
+     */
+    static final class Hindsight implements StartBound.Knowledge<Job> {
+        final long[] maxCost;
+        final long[] minTicket;
+
+        Hindsight(long[] maxCost, long[] minTicket) {
+            this.maxCost = maxCost;
+            this.minTicket = minTicket;
+        }
+
+        @Override
+        public long maxCost(FairScheduler.Lane<Job> j, long maxElapsed) {
+            return Math.max(1, maxCost[Integer.parseInt(j.name().substring(1))]);
+        }
+
+        @Override
+        public long minTicket(FairScheduler.Lane<Job> j) {
+            return minTicket[Integer.parseInt(j.name().substring(1))];
+        }
+
+        @Override
+        public long remaining(FairScheduler.Running<Job> r, long c) {
+            InFlight f = (InFlight) r;
+            return f.job.cost - f.elapsed();
+        }
+
+        @Override
+        public long refund(FairScheduler.Running<Job> r) {
+            return r.ticket() - ((InFlight) r).job.cost;
+        }
+
+        @Override
+        public long charge(FairScheduler.Running<Job> r, long c) {
+            return Math.max(0, ((InFlight) r).job.cost - r.ticket());
+        }
+
+        @Override
+        public boolean ranges() {
+            return false;
+        }
+    }
+
+    /**
+     * Runs a scenario.
+     *
+     * @param sc the scenario
+     * @param random for the reactive arrivals
+     * @param old the old stated bound to record beside the new one, or null
+     * @param oldRunTime the old run-time figure to record beside the new one, or null
+     * @param hindsight to record the bound in hindsight too (and check it), or null
+     * @return what it found
+     */
+    static Result run(Scenario sc, SplittableRandom random, OldBound old, OldBound oldRunTime, Hindsight hindsight) {
         long[] now = {0};
         FairScheduler<Job> s = FairScheduler.builder().permits(sc.permits).quantum(sc.quantum).clock(new DriverClock(now)).build();
         List<FairScheduler.Lane<Job>> ls = new ArrayList<>();
@@ -253,6 +343,7 @@ final class BoundHarness {
         }
         Result res = new Result();
         List<Job> jobs = new ArrayList<>(sc.jobs);
+        jobs.forEach(Job::reset);
         jobs.sort((a, b) -> Long.compare(a.arrival, b.arrival));
         ArrayDeque<Job> arrivals = new ArrayDeque<>(jobs);
         ArrayDeque<Change> changes = new ArrayDeque<>(sc.changes);
@@ -351,12 +442,16 @@ final class BoundHarness {
                     head.headSince = now[0];
                     head.headBound = b;
                     head.headEstimate = s.startEstimate(l, runningList);
-                    if (old != null) {
+                    if (hindsight != null) {
+                        head.headHindsight = StartBound.evaluate(s, l, runningList, hindsight);
+                    }
+                    if (old != null || oldRunTime != null) {
                         List<InFlightView> view = new ArrayList<>();
                         for (InFlight f : runningList) {
                             view.add(new InFlightView(f.job.lane, f.job.ticket, f.job.cost, f.job.start));
                         }
-                        head.headOld = old.at(s, ls, i, view, now[0]);
+                        head.headOld = old == null ? -1 : old.at(s, ls, i, view, now[0]);
+                        head.headOldRunTime = oldRunTime == null ? -1 : oldRunTime.at(s, ls, i, view, now[0]);
                     }
                     if (b == FairScheduler.UNBOUNDED) {
                         res.unbounded++;
@@ -369,6 +464,10 @@ final class BoundHarness {
             if (res.violations.size() > 5) {
                 break;
             }
+        }
+        res.minEstimate = new long[ls.size()];
+        for (int i = 0; i < ls.size(); i++) {
+            res.minEstimate[i] = ls.get(i).minEstimate;
         }
         return res;
     }
@@ -398,12 +497,23 @@ final class BoundHarness {
             FairScheduler.Lane<Job> lane = (FairScheduler.Lane<Job>) got[0];
             Job j = (Job) got[1];
             j.start = now[0];
+            for (FairScheduler.Lane<Job> other : ls) {
+                Job head = other.peek();
+                if (other != lane && head != null && head.headSince >= 0) {
+                    head.overtaken++;
+                }
+            }
             if (trace != null) {
                 trace.println(now[0] + " start " + j + " ticket " + ticket(j) + " deadline " + j.deadline + " | " + s);
             }
             InFlight f = new InFlight(lane, j, now);
             running.add(f);
             runningList.add(f);
+            if (j.headHindsight >= 0 && j.headHindsight != FairScheduler.UNBOUNDED && !j.voided
+                    && j.start > j.headSince + j.headHindsight) {
+                res.violations.add(j + " started at " + j.start + " after its bound in hindsight " + j.headHindsight
+                        + " from " + j.headSince);
+            }
             if (j.start > j.deadline) {
                 res.violations.add(j + " started at " + j.start + " after its deadline " + j.deadline + " (at the head since "
                         + j.headSince + " with bound " + j.headBound + ")");

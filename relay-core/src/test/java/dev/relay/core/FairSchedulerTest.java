@@ -81,14 +81,14 @@ class FairSchedulerTest {
         for (int i = 0; i < 10; i++) {
             s.enqueue(a, "a" + i);
         }
-        Decision<String>[] running = startAll(s, 4);
+        List<Decision<String>> running = startAll(s, 4);
         s.limit(2);
         assertEquals(4, s.permitsInUse(), "lowering preempts nothing");
         assertNull(Decision.next(s));
-        running[0].complete(s, 1);
+        running.get(0).complete(s, 1);
         assertNull(Decision.next(s), "3 in use, limit 2");
-        running[1].complete(s, 1);
-        running[2].complete(s, 1);
+        running.get(1).complete(s, 1);
+        running.get(2).complete(s, 1);
         assertEquals("a4", Decision.nextItem(s), "1 in use, limit 2: one more starts");
         assertNull(Decision.next(s));
         assertEquals(2, s.permitsInUse());
@@ -124,7 +124,7 @@ class FairSchedulerTest {
         }
         s.limit(1);
         assertEquals(0, s.sharedPermits());
-        int started = startAll(s, 10).length;
+        int started = startAll(s, 10).size();
         assertEquals(2, started, "each dedicated lane keeps one permit, max(L, k) = 2");
         assertEquals(1, big.inFlight());
         assertEquals(1, small.inFlight());
@@ -141,7 +141,7 @@ class FairSchedulerTest {
             s.enqueue(small, "s" + i);
         }
         s.limit(4);
-        assertEquals(4, startAll(s, 10).length, "never more than L once the limit is at least k");
+        assertEquals(4, startAll(s, 10).size(), "never more than L once the limit is at least k");
         assertEquals(3, big.inFlight(), "1 + the 2 extra permits, all of them wanted by 'big'");
         assertEquals(1, small.inFlight());
     }
@@ -156,7 +156,7 @@ class FairSchedulerTest {
         s.limit(0);
         assertNull(Decision.next(s));
         s.limit(2);
-        assertEquals(2, startAll(s, 5).length);
+        assertEquals(2, startAll(s, 5).size());
     }
 
     @Test
@@ -168,15 +168,13 @@ class FairSchedulerTest {
     }
 
     /** Starts up to {@code max} items and returns the decisions. */
-    private static Decision<String>[] startAll(FairScheduler<String> s, int max) {
-        java.util.List<Decision<String>> out = new java.util.ArrayList<>();
+    private static List<Decision<String>> startAll(FairScheduler<String> s, int max) {
+        List<Decision<String>> out = new java.util.ArrayList<>();
         Decision<String> d;
         while (out.size() < max && (d = Decision.next(s)) != null) {
             out.add(d);
         }
-        @SuppressWarnings("unchecked")
-        Decision<String>[] a = out.toArray(new Decision[0]);
-        return a;
+        return out;
     }
 
     @Test

@@ -197,7 +197,7 @@ class StartBoundTest {
     }
 
     @Test
-    void startBound_taskOverrunsItsDeclaredMaximum_voidsTheGuaranteeUntilTheSpecIsUpdated() {
+    void startBound_taskOverrunsItsDeclaredMaximum_voidsTheGuaranteeUntilAnotherMaximumIsDeclared() {
         Sim sim = new Sim(1, 10);
         Lane<Task> a = sim.s.addLane(declared("a", 50));
         Lane<Task> v = sim.s.addLane(declared("v", 5));
@@ -210,6 +210,8 @@ class StartBoundTest {
         sim.drain();
         assertTrue(a.maxTaskCostExceeded());
         assertEquals(UNBOUNDED, sim.s.startBound(v, sim.running), "the declaration proved wrong");
+        sim.s.updateLane(a, declared("a", 50));
+        assertTrue(a.maxTaskCostExceeded(), "declaring the same maximum again does not clear it");
         sim.s.updateLane(a, declared("a", 100));
         assertFalse(a.maxTaskCostExceeded());
         assertNotEquals(UNBOUNDED, sim.s.startBound(v, sim.running), "a new declaration is trusted again");

@@ -52,6 +52,13 @@ final class BrokerProcess implements AutoCloseable {
                 "group.min.session.timeout.ms=1000",
                 "num.network.threads=2",
                 "num.io.threads=2",
+                // share groups (KIP-932): the share-state topic fits one broker; short locks and sessions allowed
+                "share.coordinator.state.topic.replication.factor=1",
+                "share.coordinator.state.topic.min.isr=1",
+                "share.coordinator.state.topic.num.partitions=3",
+                "group.share.min.record.lock.duration.ms=1000",
+                "group.share.min.session.timeout.ms=1000",
+                "group.share.min.heartbeat.interval.ms=100",
                 "log.flush.interval.messages=1")) + "\n");
         Process format = new ProcessBuilder(Jvm.command("256m", "kafka.tools.StorageTool", List.of("format",
                 "--standalone", "-t", Uuid.randomUuid().toString(), "-c", config.toString())))

@@ -70,6 +70,7 @@ public final class PullerHostChild {
                 .topics(RelayChild.topics(p.getProperty("prefix"))).createTopics(true).prefetchPerLane(64)
                 .commitInterval(Duration.ofMillis(200)).offerTimeout(Duration.ofSeconds(10)).revocationTimeout(Duration.ofSeconds(5))
                 .clientProperty("session.timeout.ms", "6000").clientProperty("heartbeat.interval.ms", "500")
+                .clientProperty("group.instance.id", instance)   // static membership: a restart resumes at once
                 .clientProperty("reconnect.backoff.max.ms", "500")
                 .build();
         JdbcCompletionLedger ledger = JdbcCompletionLedger.builder(Jdbi.create(state)).table(FaultSuite.LEDGER_TABLE).build();

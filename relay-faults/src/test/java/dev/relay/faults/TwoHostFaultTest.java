@@ -65,11 +65,11 @@ import org.junit.jupiter.api.TestMethodOrder;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class TwoHostFaultTest {
 
-    static final int DAYS = 3;
+    static final int DAYS = 2;
     static final List<String> DISTRICTS = List.of("D3", "D4");
     static final int PERMITS = 2;
     /** The real-time last day passes in this many real seconds (the faults land while windows keep arriving). */
-    static final int LAST_DAY_SECONDS = 45;
+    static final int LAST_DAY_SECONDS = 30;
     static final int FAULTS_PER_KIND = Integer.getInteger("relay.handoff.faults", 10);
     /** How long the relays may take to finish after the last fault (generous: the machine is shared). */
     static final Duration SCENARIO_TIMEOUT = Duration.ofMinutes(5);

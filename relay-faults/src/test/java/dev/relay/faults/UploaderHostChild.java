@@ -52,6 +52,7 @@ public final class UploaderHostChild {
                 .groupId(p.getProperty("group") + "-uploader").topics(PullerHostChild.handoffTopics(p.getProperty("prefix")))
                 .prefetchPerLane(32).commitInterval(Duration.ofMillis(200)).readTimeout(Duration.ofSeconds(20))
                 .clientProperty("session.timeout.ms", 6000).clientProperty("heartbeat.interval.ms", 500)
+                .clientProperty("group.instance.id", instance)   // static membership: a restart resumes at once
                 .clientProperty("reconnect.backoff.max.ms", 500).clientProperty("request.timeout.ms", 5_000)
                 .listener(new UploadListener() {
                     @Override

@@ -385,6 +385,7 @@ public final class HandoffSource implements AutoCloseable {
             Map<String, Object> p = new HashMap<>(config.clientProperties());
             p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
             p.remove(ConsumerConfig.GROUP_ID_CONFIG);
+            p.remove(ConsumerConfig.GROUP_INSTANCE_ID_CONFIG); // readers are assigned, not members of the group
             p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
             p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_uncommitted");
             p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none");
@@ -577,7 +578,9 @@ public final class HandoffSource implements AutoCloseable {
         }
 
         /**
-         * @param key a consumer or producer property (security, timeouts, ...); not one the source sets itself
+         * @param key a consumer or producer property (security, timeouts, ...); not one the source sets itself. A
+         *     {@code group.instance.id} stable per uploader process (static membership) lets a restarted process take
+         *     its partitions back at once instead of after the session timeout
          * @param value its value
          * @return this builder
          */

@@ -12,7 +12,6 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
@@ -87,6 +86,18 @@ public final class InMemoryTaskQueue implements TaskQueue {
         return builder().build();
     }
 
+    /** @return epoch nanoseconds, saturated far beyond any clock this queue runs on */
+    private static long epochNanos(Instant t) {
+        long s = t.getEpochSecond();
+        if (s > 9_000_000_000L) {
+            return Long.MAX_VALUE;
+        }
+        if (s < -9_000_000_000L) {
+            return Long.MIN_VALUE + 1;
+        }
+        return s * 1_000_000_000L + t.getNano();
+    }
+
     private static long saturatedMillis(Duration d) {
         try {
             return d.toMillis();
@@ -124,7 +135,7 @@ public final class InMemoryTaskQueue implements TaskQueue {
                         + "); task " + task.id() + " was not accepted", null);
             }
             q.pendingIds.add(task.id());
-            q.ready.addLast(new MemoryLease(q, task, clock.instant()));
+            q.ready.addLast(new MemoryLease(q, task, epochNanos(clock.instant())));
             q.offered++;
         } finally {
             q.lock.unlock();
@@ -290,7 +301,7 @@ public final class InMemoryTaskQueue implements TaskQueue {
         }
         q.lock.lock();
         try {
-            Instant a = q.delayed.isEmpty() ? null : q.delayed.peek().readySince;
+            Instant a = q.delayed.isEmpty() ? null : q.delayed.peek().readySince();
             MemoryLease l = q.expiry.peekFirst();
             while (l != null && l.state != State.LEASED) {
                 q.expiry.pollFirst();
@@ -376,7 +387,7 @@ public final class InMemoryTaskQueue implements TaskQueue {
             q.expiry.pollFirst();
             l.state = State.LOST;
             q.leased--;
-            q.ready.addLast(new MemoryLease(q, l.task.withAttempt(l.task.attempt() + 1), Instant.ofEpochMilli(now)));
+            q.ready.addLast(new MemoryLease(q, l.task.withAttempt(l.task.attempt() + 1), now * 1_000_000L));
             q.expired++;
         }
     }
@@ -399,7 +410,7 @@ public final class InMemoryTaskQueue implements TaskQueue {
                 ? Long.compare(a.dueMillis, b.dueMillis) : Long.compare(a.seq, b.seq));
         /** Leases in the order they were handed out, so in deadline order; ended ones are dropped lazily. */
         final ArrayDeque<MemoryLease> expiry = new ArrayDeque<>();
-        final Set<String> pendingIds = new HashSet<>();
+        final IdSet pendingIds = new IdSet();
         final List<DeadLetter> deadLetters = new ArrayList<>();
         int leased;
         long lastDeadline = Long.MIN_VALUE;
@@ -424,17 +435,18 @@ public final class InMemoryTaskQueue implements TaskQueue {
     private final class MemoryLease implements Lease {
         final LaneQueue q;
         final Task task;
-        final Instant readySince;
+        /** Epoch nanos since which the task is ready: kept as a number, so that a delivery allocates no instant. */
+        final long readyNanos;
         /** Guarded by the lane's lock. */
         State state = State.READY;
         long deadlineMillis;
         long dueMillis;
         long seq;
 
-        MemoryLease(LaneQueue q, Task task, Instant readySince) {
+        MemoryLease(LaneQueue q, Task task, long readyNanos) {
             this.q = q;
             this.task = task;
-            this.readySince = readySince;
+            this.readyNanos = readyNanos;
         }
 
         @Override
@@ -444,7 +456,7 @@ public final class InMemoryTaskQueue implements TaskQueue {
 
         @Override
         public Instant readySince() {
-            return readySince;
+            return Instant.ofEpochSecond(Math.floorDiv(readyNanos, 1_000_000_000L), Math.floorMod(readyNanos, 1_000_000_000L));
         }
 
         @Override
@@ -494,7 +506,7 @@ public final class InMemoryTaskQueue implements TaskQueue {
                     }
                     case RETRIED -> {
                         Instant at = clock.instant().plus(delay);
-                        MemoryLease next = new MemoryLease(q, task.withAttempt(task.attempt() + 1), at);
+                        MemoryLease next = new MemoryLease(q, task.withAttempt(task.attempt() + 1), epochNanos(at));
                         if (delay.isZero()) {
                             q.ready.addLast(next);
                             notify = true;
@@ -510,7 +522,7 @@ public final class InMemoryTaskQueue implements TaskQueue {
                         q.deadLetters.add(new DeadLetter(task, reason, clock.instant()));
                     }
                     case RELEASED -> {
-                        q.ready.addFirst(new MemoryLease(q, task, readySince));
+                        q.ready.addFirst(new MemoryLease(q, task, readyNanos));
                         notify = true;
                     }
                     default -> throw new AssertionError(to);

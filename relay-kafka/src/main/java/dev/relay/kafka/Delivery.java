@@ -10,9 +10,14 @@ import org.apache.kafka.common.TopicPartition;
  * @param tp the partition it was fetched from
  * @param offset its offset
  * @param epoch the assignment epoch of the partition when it was fetched (stale after a revocation)
- * @param task the task, in the lane of the topic
+ * @param task the task, in the lane of the topic, with its attempt counting the crashes it has been through
  * @param readySince when it became ready: the record time, or the retry's not-before time
  * @param notBefore for a retry record, when it may be handed out; null for a lane record
  */
 record Delivery(TopicPartition tp, long offset, long epoch, Task task, Instant readySince, Instant notBefore) {
+
+    /** @return {@code topic-partition@offset} */
+    String where() {
+        return tp + "@" + offset;
+    }
 }

@@ -3,14 +3,17 @@ package dev.relay.kafka;
 import dev.relay.api.Lease;
 import dev.relay.api.LeaseLostException;
 import dev.relay.api.Task;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 
 /**
- * A lease on one fetched record. Ending it only flips its state and posts the ending to the consumer
- * thread's mailbox, which owns the offsets and does the producing; so an ending never blocks on Kafka.
+ * A lease on one delivery. Ending it only flips its state and posts the {@link Ending} to whoever owns the
+ * delivery's offsets (the consumer thread's mailbox), so an ending never blocks on Kafka. It knows neither the
+ * buffer it came from nor the loop that processes its ending.
  *
  * <p>Threadsafe: the state is an atomic reference, so exactly one of a racing ending and a revocation wins.
  */
@@ -19,17 +22,31 @@ final class KafkaLease implements Lease {
     /** The states of a lease; every state but ACTIVE is final. */
     enum State { ACTIVE, COMPLETED, RETRIED, DEAD_LETTERED, RELEASED, LOST }
 
-    /** An ending posted to the consumer thread. */
+    /**
+     * An ending posted to the owner of the delivery.
+     *
+     * @param lease the lease
+     * @param kind how it ended
+     * @param notBefore for a retry, when it may run again; else null
+     * @param reason for a retry or dead letter, why; else null
+     */
     record Ending(KafkaLease lease, State kind, Instant notBefore, String reason) {
     }
 
     private final Delivery delivery;
-    private final ConsumerLoop loop;
+    private final Consumer<Ending> owner;
+    private final Clock clock;
     private final AtomicReference<State> state = new AtomicReference<>(State.ACTIVE);
 
-    KafkaLease(Delivery delivery, ConsumerLoop loop) {
+    /**
+     * @param delivery what the lease hands out
+     * @param owner receives the ending (must not block)
+     * @param clock the queue's clock, for retry times
+     */
+    KafkaLease(Delivery delivery, Consumer<Ending> owner, Clock clock) {
         this.delivery = delivery;
-        this.loop = loop;
+        this.owner = owner;
+        this.clock = clock;
     }
 
     Delivery delivery() {
@@ -66,7 +83,7 @@ final class KafkaLease implements Lease {
         if (delay.isNegative()) {
             throw new IllegalArgumentException("retry delay must not be negative but was " + delay);
         }
-        end(State.RETRIED, loop.now().plus(delay), reason == null ? "" : reason);
+        end(State.RETRIED, clock.instant().plus(delay), reason == null ? "" : reason);
     }
 
     @Override
@@ -83,17 +100,17 @@ final class KafkaLease implements Lease {
         if (!state.compareAndSet(State.ACTIVE, to)) {
             State s = state.get();
             if (s == State.LOST) {
-                throw new LeaseLostException("lease of task " + task().id() + " (" + delivery.tp() + "@"
-                        + delivery.offset() + ", attempt " + task().attempt() + ") was lost: its partition was revoked"
-                        + " or the queue closed; the task will be handed out again");
+                throw new LeaseLostException("lease of task " + task().id() + " (" + delivery.where() + ", attempt "
+                        + task().attempt() + ") was lost: its partition was revoked or the queue closed; the task will"
+                        + " be handed out again");
             }
             throw new IllegalStateException("lease of task " + task().id() + " already ended: " + s);
         }
-        loop.submit(new Ending(this, to, notBefore, reason));
+        owner.accept(new Ending(this, to, notBefore, reason));
     }
 
     @Override
     public String toString() {
-        return "KafkaLease[" + delivery.task() + " " + delivery.tp() + "@" + delivery.offset() + " " + state.get() + "]";
+        return "KafkaLease[" + delivery.task() + " " + delivery.where() + " " + state.get() + "]";
     }
 }

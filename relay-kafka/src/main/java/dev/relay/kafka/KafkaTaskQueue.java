@@ -5,35 +5,27 @@ import dev.relay.api.QueueException;
 import dev.relay.api.Task;
 import dev.relay.api.TaskQueue;
 import dev.relay.api.TasksNotAcceptedException;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.kafka.clients.CommonClientConfigs;
-import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.KafkaException;
-import org.apache.kafka.common.errors.RetriableException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
@@ -41,60 +33,59 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A {@link TaskQueue} on Kafka: one topic per lane, a classic consumer group with manual commits, exact
- * out-of-order offset tracking, retry and dead-letter topics, and bounded prefetch per lane.
+ * out-of-order offset tracking, retry and dead-letter topics, bounded prefetch per lane, and crash counting
+ * that survives the crash. For share groups (KIP-932) see {@link KafkaShareTaskQueue}; the README says when to
+ * choose which.
  *
  * <h2>How it maps the contract</h2>
  * <ul>
  *   <li>{@link #offer} produces the task ({@link TaskRecordCodec}, key = task id) to the lane's topic with an
- *       idempotent producer and {@code acks=all}, and returns when the broker acknowledged it.
+ *       idempotent producer and {@code acks=all}, and returns when the broker acknowledged it;
+ *       {@link #offerAll} sends a batch and waits once.
  *   <li>One consumer thread (made by the {@linkplain Builder#threadFactory injected factory}) owns the
  *       {@code KafkaConsumer} and fills a bounded buffer per lane; {@link #poll} only takes from that
- *       buffer, so it never blocks. A lane whose buffer holds {@linkplain Builder#prefetchPerLane prefetch}
- *       deliveries has its partitions paused: a lane with a million records of lag costs at most
- *       {@code prefetch} decoded tasks of memory (plus the consumer's own fetch buffer, bounded by
+ *       buffer, so it never blocks. A lane holding {@linkplain Builder#prefetchPerLane prefetch} deliveries has
+ *       its partitions paused: a lane with a million records of lag costs at most {@code prefetch} decoded
+ *       tasks of memory (plus one poll's worth of raw records and the consumer's own fetch buffer, bounded by
  *       {@code fetch.max.bytes}), and the engine's scheduler, not the order of the partitions, decides what
- *       runs next.
- *   <li>Leases complete in any order. Each partition commits its lowest offset not yet completed, so a crash
- *       re-delivers exactly the records that were not completed (and possibly completed ones after the last
- *       {@linkplain Builder#commitInterval commit}: delivery is at least once, and sinks are idempotent on the
- *       task id).
+ *       runs next. When the engine drains a full lane, the consumer thread is woken to refill it at once.
+ *   <li>Leases complete in any order. Each partition commits its lowest offset not yet completed, with the
+ *       completed offsets above it in the commit's metadata, so a restart re-delivers exactly the records that
+ *       were not completed as of the last {@linkplain Builder#commitInterval commit} (delivery is at least
+ *       once, and sinks are idempotent on the task id).
+ *   <li><b>Crashes count.</b> A record is handed out only after a commit that names it <em>armed</em> (it may be
+ *       running) was acknowledged — the consumer thread commits asynchronously as soon as new records wait, so
+ *       this costs no round trip per task. After a crash of the process (kill -9, {@code halt}, a JVM crash),
+ *       its next owner counts an attempt for every record the crashed process may have been running, and runs
+ *       those records alone, one at a time (probation), so that a further crash is charged to the one task that
+ *       caused it. A task that kills its process every time thus reaches its lane's maximum attempts and is
+ *       dead-lettered by the engine, like a task that throws; its neighbours complete. A graceful close or
+ *       rebalance counts nothing. See {@link OffsetTracker} and {@link Probation} for the invariants.
  *   <li>{@link Lease#retry} produces the task with its attempt incremented and a not-before time
- *       ({@value #HEADER_NOT_BEFORE} header) to the lane's retry topic, and only then marks the original done.
- *       The consumer holds retry records in a bounded per-lane delay queue until they are due, so a waiting
- *       retry blocks neither its lane's partition nor the retries behind it that are due.
+ *       ({@value TaskRecordCodec#HEADER_NOT_BEFORE} header) to the lane's retry topic, and only then marks the
+ *       original done. The consumer holds retry records in a bounded per-lane delay queue until they are due,
+ *       so a waiting retry blocks neither its lane's partition nor the retries behind it that are due.
  *   <li>{@link Lease#deadLetter} produces the task to the lane's dead-letter topic with the reason in the
- *       {@value #HEADER_DLT_REASON} header, then marks the original done. A record that does not decode
- *       (malformed bytes, an unknown schema version, a wrong id) goes there the same way, with its original
- *       bytes, and the consumer carries on.
+ *       {@value TaskRecordCodec#HEADER_DLT_REASON} header, then marks the original done. A record that does not
+ *       decode (malformed bytes, an unknown schema version, a wrong id) goes there the same way, with its
+ *       original bytes, and the consumer carries on.
  *   <li>{@link Lease#release} puts the delivery back at the head of its lane's buffer, same attempt.
  *   <li>On a rebalance the revoked partitions stop handing out leases at once; the queue waits up to the
  *       {@linkplain Builder#revocationTimeout revocation timeout} for their open leases to end, commits what
  *       completed, and takes the rest back: ending such a lease throws
  *       {@link dev.relay.api.LeaseLostException}. More instances with the same group id share the partitions.
  *   <li>{@link #backlog} is the lane's lag on this instance's partitions (records not yet fetched) plus the
- *       ready and delayed deliveries buffered; -1 until the consumer has joined the group. A crash is not
- *       counted as an attempt: the record re-delivered carries the attempt it was written with.
+ *       deliveries in memory; -1 until the consumer has joined the group.
  * </ul>
  *
  * <p>Every task must be in a lane this queue {@linkplain #subscribe subscribed} to be handed out. Topic
  * layout: {@link KafkaTopics}; they are created at {@code subscribe} and {@code offer} when
- * {@linkplain Builder#createTopics asked}.
+ * {@linkplain Builder#createTopics asked}, and an offer to a lane without topic fails at once otherwise.
  *
  * <p>This class is threadsafe: {@code offer}, {@code poll}, {@code backlog} and lease endings may be called
  * from any thread. The availability listener is called on the consumer thread and must return quickly.
  */
 public final class KafkaTaskQueue implements TaskQueue {
-
-    /** Retry records: when the retry may be handed out, epoch milliseconds in decimal. */
-    public static final String HEADER_NOT_BEFORE = "relay-not-before";
-    /** Retry records: why the attempt failed. */
-    public static final String HEADER_RETRY_REASON = "relay-retry-reason";
-    /** Dead letters: why the task or record was dead-lettered (UTF-8). */
-    public static final String HEADER_DLT_REASON = "relay-dlt-reason";
-    /** Dead letters: where the record came from, {@code topic-partition@offset}. */
-    public static final String HEADER_DLT_ORIGIN = "relay-dlt-origin";
-    /** Dead letters: when it was dead-lettered, ISO-8601. */
-    public static final String HEADER_DLT_TIME = "relay-dlt-time";
 
     private static final Logger LOG = LoggerFactory.getLogger(KafkaTaskQueue.class);
     private static final AtomicInteger INSTANCES = new AtomicInteger();
@@ -103,7 +94,10 @@ public final class KafkaTaskQueue implements TaskQueue {
     private final KafkaProducer<byte[], byte[]> producer;
     private final Map<String, LaneBuffer> lanes = new ConcurrentHashMap<>();
     private final LaneTopics laneTopics;
+    private final TaskProducer tasks;
     private final ConsumerLoop loop;
+    private final Mailbox mailbox;
+    private final LeaseRegistry registry = new LeaseRegistry();
     private volatile Runnable listener;
     private volatile boolean closed;
 
@@ -111,6 +105,7 @@ public final class KafkaTaskQueue implements TaskQueue {
         this.config = config;
         this.laneTopics = new LaneTopics(config);
         this.producer = new KafkaProducer<>(producerProperties(config));
+        this.tasks = new TaskProducer(producer, config.topics(), laneTopics, config.clock(), config.offerTimeout());
         KafkaConsumer<byte[], byte[]> consumer;
         try {
             consumer = new KafkaConsumer<>(consumerProperties(config));
@@ -118,7 +113,8 @@ public final class KafkaTaskQueue implements TaskQueue {
             producer.close(Duration.ZERO);
             throw e;
         }
-        this.loop = new ConsumerLoop(config, consumer, producer, lanes, () -> listener);
+        this.mailbox = new Mailbox(consumer::wakeup);
+        this.loop = new ConsumerLoop(config, consumer, producer, lanes, registry, mailbox, () -> listener);
         loop.start();
     }
 
@@ -177,12 +173,7 @@ public final class KafkaTaskQueue implements TaskQueue {
      */
     @Override
     public void offer(Task task) {
-        Objects.requireNonNull(task, "task");
-        List<Failure> failures = send(List.of(task));
-        if (!failures.isEmpty()) {
-            Failure f = failures.get(0);
-            throw new QueueException("task " + task.id() + " was not accepted: " + f.reason(), f.cause(), f.retryable());
-        }
+        tasks.offer(task, closed);
     }
 
     /**
@@ -198,83 +189,8 @@ public final class KafkaTaskQueue implements TaskQueue {
      *         queue does not create topics; then nothing was sent
      */
     @Override
-    public void offerAll(List<Task> tasks) {
-        Objects.requireNonNull(tasks, "tasks");
-        if (tasks.isEmpty()) {
-            return;
-        }
-        List<Failure> failures = send(tasks);
-        if (failures.isEmpty()) {
-            return;
-        }
-        List<Task> notAccepted = new ArrayList<>(failures.size());
-        boolean retryable = true;
-        for (Failure f : failures) {
-            notAccepted.add(f.task());
-            retryable &= f.retryable();
-        }
-        Failure first = failures.get(0);
-        throw new TasksNotAcceptedException(notAccepted, tasks.size(), new QueueException("task " + first.task().id()
-                + ": " + first.reason(), first.cause(), first.retryable()), retryable);
-    }
-
-    /** A task whose record was not acknowledged. */
-    private record Failure(Task task, String reason, Throwable cause, boolean retryable) {
-    }
-
-    /**
-     * Sends the tasks' records and waits for their acknowledgements.
-     *
-     * @return the failures, in the order of the tasks; empty if every record was acknowledged
-     */
-    private List<Failure> send(List<Task> tasks) {
-        Set<String> batchLanes = new HashSet<>();
-        for (int i = 0; i < tasks.size(); i++) {
-            Task t = Objects.requireNonNull(tasks.get(i), "task " + i + " of the batch");
-            batchLanes.add(KafkaTopics.requireLane(t.lane()));
-        }
-        if (closed) {
-            List<Failure> all = new ArrayList<>(tasks.size());
-            for (Task t : tasks) {
-                all.add(new Failure(t, "the queue is closed", null, false));
-            }
-            return all;
-        }
-        laneTopics.ensure(batchLanes);
-        List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>(tasks.size());
-        for (Task t : tasks) { // encode all first: a task that cannot be encoded fails the batch before any send
-            records.add(new ProducerRecord<>(config.topics().laneTopic(t.lane()), t.id().getBytes(StandardCharsets.UTF_8),
-                    TaskRecordCodec.encode(t)));
-        }
-        List<Future<RecordMetadata>> acks = new ArrayList<>(tasks.size());
-        for (ProducerRecord<byte[], byte[]> r : records) {
-            try {
-                acks.add(producer.send(r));
-            } catch (KafkaException e) {
-                acks.add(CompletableFuture.failedFuture(e));
-            }
-        }
-        List<Failure> failures = new ArrayList<>();
-        long deadline = config.clock().millis() + config.offerTimeout().toMillis();
-        for (int i = 0; i < tasks.size(); i++) {
-            Task t = tasks.get(i);
-            try {
-                acks.get(i).get(Math.max(0, deadline - config.clock().millis()), TimeUnit.MILLISECONDS);
-            } catch (ExecutionException e) {
-                Throwable c = e.getCause();
-                failures.add(new Failure(t, "not accepted by Kafka: " + c.getMessage(), c, c instanceof RetriableException));
-            } catch (TimeoutException e) {
-                failures.add(new Failure(t, "not acknowledged within " + config.offerTimeout()
-                        + "; it may still arrive (offering it again is harmless)", e, true));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                for (int j = i; j < tasks.size(); j++) {
-                    failures.add(new Failure(tasks.get(j), "interrupted while waiting for the acknowledgement", e, true));
-                }
-                break;
-            }
-        }
-        return failures;
+    public void offerAll(List<Task> batch) {
+        tasks.offerAll(batch, closed);
     }
 
     /**
@@ -299,7 +215,7 @@ public final class KafkaTaskQueue implements TaskQueue {
         }
         laneTopics.ensure(laneNames);
         for (String lane : laneNames) {
-            lanes.computeIfAbsent(lane, LaneBuffer::new);
+            lanes.computeIfAbsent(lane, l -> new LaneBuffer(l, mailbox::wake));
         }
         loop.subscribe(laneNames);
     }
@@ -313,19 +229,59 @@ public final class KafkaTaskQueue implements TaskQueue {
             return List.of();
         }
         LaneBuffer lb = lanes.get(lane);
-        return lb == null ? List.of() : lb.take(max, d -> new KafkaLease(d, loop));
+        return lb == null ? List.of() : lb.take(max, this::lease);
+    }
+
+    private KafkaLease lease(Delivery d) {
+        KafkaLease l = new KafkaLease(d, e -> mailbox.post(e, e.kind() == KafkaLease.State.RELEASED), config.clock());
+        registry.opened(l);
+        return l;
     }
 
     /**
      * {@inheritDoc}
      *
      * <p>Counts the partitions assigned to this instance: with several instances in the group, each reports
-     * its share. -1 for a lane not subscribed, or before the consumer joined the group.
+     * its share; -1 before the consumer joined the group. For a lane not subscribed: the records of its topics the
+     * group has not consumed, as of the last check (every five lag refresh intervals), or -1 if unknown.
      */
     @Override
     public long backlog(String lane) {
         LaneBuffer lb = lanes.get(lane);
-        return lb == null ? -1 : lb.backlog();
+        if (lb != null) {
+            return lb.backlog();
+        }
+        Map<String, Long> unserved = loop.unservedLanes();
+        Long n = unserved == null ? null : unserved.get(lane);
+        return n == null ? -1 : n;
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>The subscribed lanes whose backlog is not zero, and the lanes with topics under the prefix that this queue
+     * does not serve whose records the group has not consumed (checked every five lag refresh intervals by the consumer
+     * thread). Empty
+     * until that first check.
+     */
+    @Override
+    public Optional<Set<String>> lanesWithTasks() {
+        Map<String, Long> unserved = loop.unservedLanes();
+        if (unserved == null) {
+            return Optional.empty();
+        }
+        Set<String> out = new java.util.TreeSet<>();
+        unserved.forEach((lane, n) -> {
+            if (n > 0) {
+                out.add(lane);
+            }
+        });
+        lanes.forEach((lane, lb) -> {
+            if (lb.backlog() != 0 || lb.buffered() > 0) {
+                out.add(lane);
+            }
+        });
+        return Optional.of(out);
     }
 
     /**
@@ -433,6 +389,7 @@ public final class KafkaTaskQueue implements TaskQueue {
         private Duration pollInterval = Duration.ofMillis(50);
         private Duration lagRefreshInterval = Duration.ofSeconds(2);
         private Duration adminTimeout = Duration.ofSeconds(30);
+        private Duration probationTimeout = Duration.ofSeconds(10);
         private Clock clock = Clock.systemUTC();
         private ThreadFactory threadFactory;
 
@@ -591,6 +548,18 @@ public final class KafkaTaskQueue implements TaskQueue {
         }
 
         /**
+         * @param timeout how long a task that was being handed out when a relay process crashed runs alone after
+         *        the restart, before the next such task may run beside it; positive, default 10 s. Long enough for
+         *        a task that crashes the process to do so alone (so that the crash is counted for it only), short
+         *        enough that long tasks do not serialize the recovery. See the class comment.
+         * @return this builder
+         */
+        public Builder probationTimeout(Duration timeout) {
+            this.probationTimeout = positive(timeout, "probationTimeout");
+            return this;
+        }
+
+        /**
          * @param clock the clock of retry not-before times; default UTC system clock
          * @return this builder
          */
@@ -646,7 +615,7 @@ public final class KafkaTaskQueue implements TaskQueue {
             QueueConfig config = new QueueConfig(bootstrapServers, Map.copyOf(clientProperties), groupId, cid,
                     topics != null ? topics : KafkaTopics.builder().build(), createTopics, prefetchPerLane,
                     commitInterval, revocationTimeout, offerTimeout, pollInterval, lagRefreshInterval, adminTimeout,
-                    clock, tf);
+                    probationTimeout, clock, tf, Map.of(), 1);
             return new KafkaTaskQueue(config);
         }
     }

@@ -185,8 +185,8 @@ public final class LayoutMigration {
                         } catch (InvalidTaskException | IllegalArgumentException | NullPointerException e) {
                             lane = null;
                             RecordHeaders h = new RecordHeaders();
-                            h.add(KafkaTaskQueue.HEADER_DLT_REASON, String.valueOf(e.getMessage()).getBytes(StandardCharsets.UTF_8));
-                            h.add(KafkaTaskQueue.HEADER_DLT_ORIGIN, (rec.topic() + "-" + rec.partition() + "@" + rec.offset())
+                            h.add(TaskRecordCodec.HEADER_DLT_REASON, String.valueOf(e.getMessage()).getBytes(StandardCharsets.UTF_8));
+                            h.add(TaskRecordCodec.HEADER_DLT_ORIGIN, (rec.topic() + "-" + rec.partition() + "@" + rec.offset())
                                     .getBytes(StandardCharsets.UTF_8));
                             out = new ProducerRecord<>(b.rejectTopic, null, rec.timestamp(), rec.key(), rec.value(), h);
                         }

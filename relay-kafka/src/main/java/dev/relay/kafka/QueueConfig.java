@@ -6,7 +6,8 @@ import java.util.Map;
 import java.util.concurrent.ThreadFactory;
 
 /**
- * The settings of a {@link KafkaTaskQueue}, copied out of its builder. Immutable.
+ * The settings of a {@link KafkaTaskQueue} or {@link KafkaShareTaskQueue}, copied out of its builder (settings a
+ * backend does not use keep their defaults). Immutable.
  */
 record QueueConfig(
         String bootstrapServers,
@@ -22,6 +23,9 @@ record QueueConfig(
         Duration pollInterval,
         Duration lagRefreshInterval,
         Duration adminTimeout,
+        Duration probationTimeout,
         Clock clock,
-        ThreadFactory threadFactory) {
+        ThreadFactory threadFactory,
+        Map<String, String> groupConfigs,
+        int consumersPerLane) {
 }

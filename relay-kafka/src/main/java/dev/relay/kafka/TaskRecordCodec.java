@@ -46,6 +46,11 @@ import java.util.Objects;
  * Nothing may follow the last parameter. The record key is the task id in UTF-8, so that the deliveries of
  * one task share a partition.
  *
+ * <h2>Headers</h2>
+ * A retry record (in a lane's retry topic) carries {@value #HEADER_NOT_BEFORE} and {@value #HEADER_RETRY_REASON};
+ * a dead letter carries {@value #HEADER_DLT_REASON}, {@value #HEADER_DLT_ORIGIN} and {@value #HEADER_DLT_TIME}.
+ * Lane records carry none.
+ *
  * <p>Decoding rebuilds the task through {@link Task#builder}, which re-validates every name, and then checks
  * that the id derived from source, scope and parameters equals the encoded id: a mismatch means the record
  * was altered or produced by a buggy writer, and the record is rejected. Any rejection is an
@@ -64,6 +69,17 @@ public final class TaskRecordCodec {
 
     /** The schema version {@link #encode} writes. */
     public static final int CURRENT_VERSION = 1;
+
+    /** Retry records: when the retry may be handed out, epoch milliseconds in decimal (UTF-8). */
+    public static final String HEADER_NOT_BEFORE = "relay-not-before";
+    /** Retry records: why the attempt failed (UTF-8). */
+    public static final String HEADER_RETRY_REASON = "relay-retry-reason";
+    /** Dead letters: why the task or record was dead-lettered (UTF-8). */
+    public static final String HEADER_DLT_REASON = "relay-dlt-reason";
+    /** Dead letters: where the record came from, {@code topic-partition@offset} (UTF-8). */
+    public static final String HEADER_DLT_ORIGIN = "relay-dlt-origin";
+    /** Dead letters: when it was dead-lettered, ISO-8601 (UTF-8). */
+    public static final String HEADER_DLT_TIME = "relay-dlt-time";
 
     private static final int WINDOW = 'W';
     private static final int SNAPSHOT = 'S';

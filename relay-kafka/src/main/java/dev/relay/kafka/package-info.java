@@ -3,10 +3,13 @@
  *
  * <p>Public surface:
  * <ul>
- *   <li>{@link dev.relay.kafka.KafkaTaskQueue} — the queue, built with {@link dev.relay.kafka.KafkaTaskQueue#builder()};
+ *   <li>{@link dev.relay.kafka.KafkaTaskQueue} — the queue on a classic consumer group, built with
+ *       {@link dev.relay.kafka.KafkaTaskQueue#builder()};
+ *   <li>{@link dev.relay.kafka.KafkaShareTaskQueue} — the queue on share groups (KIP-932, Kafka 4.2+), one per lane;
  *   <li>{@link dev.relay.kafka.KafkaTopics} — the topic layout (lane, retry and dead-letter topics, partitions,
  *       replication, retention checked against the longest expected outage) and its admin operations;
- *   <li>{@link dev.relay.kafka.TaskRecordCodec} — the documented, versioned record encoding of a task;
+ *   <li>{@link dev.relay.kafka.TaskRecordCodec} — the documented, versioned record encoding of a task, and the header
+ *       names of retry and dead-letter records;
  *   <li>{@link dev.relay.kafka.LayoutMigration} — moves a legacy single task topic into the lane topics,
  *       exactly once and resumably.
  * </ul>
@@ -32,6 +35,8 @@
  * At least once: a task offered is handed out until a lease of it completes, retries or dead-letters (and the
  * retry or dead-letter record is acknowledged). A crash or rebalance re-delivers exactly the records not
  * completed as of the last commit; records completed out of order above an open one are remembered in the
- * commit's metadata and are not re-delivered. Sinks are idempotent on {@link dev.relay.api.Task#id()}.
+ * commit's metadata and are not re-delivered. Sinks are idempotent on {@link dev.relay.api.Task#id()}. A crash
+ * counts an attempt for the tasks the crashed process may have been running, so that a task that kills its
+ * process every time is dead-lettered after its lane's attempts (see {@link dev.relay.kafka.KafkaTaskQueue}).
  */
 package dev.relay.kafka;

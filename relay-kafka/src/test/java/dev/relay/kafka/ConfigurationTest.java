@@ -97,4 +97,49 @@ class ConfigurationTest {
         assertTrue(!made.get(0).isAlive(), "close ends the consumer thread");
         assertThrows(dev.relay.api.QueueException.class, () -> q.offer(TestSink.task("realtime", 1)));
     }
+
+    @Test
+    void queue_badProbationTimeout_isNamed() {
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> KafkaTaskQueue.builder().probationTimeout(Duration.ZERO))
+                .getMessage().contains("probationTimeout"));
+    }
+
+    @Test
+    void shareQueue_badValues_areNamed_andTheQueuesGroupConfigsAreReserved() {
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> KafkaShareTaskQueue.builder().consumersPerLane(0))
+                .getMessage().contains("consumersPerLane"));
+        assertTrue(assertThrows(IllegalArgumentException.class, () -> KafkaShareTaskQueue.builder().prefetchPerLane(0))
+                .getMessage().contains("prefetchPerLane"));
+        IllegalArgumentException reserved = assertThrows(IllegalArgumentException.class,
+                () -> KafkaShareTaskQueue.builder().groupConfig("share.auto.offset.reset", "latest"));
+        assertTrue(reserved.getMessage().contains("share.auto.offset.reset"), reserved.getMessage());
+        IllegalArgumentException foreign = assertThrows(IllegalArgumentException.class,
+                () -> KafkaShareTaskQueue.builder().groupConfig("session.timeout.ms", "1000"));
+        assertTrue(foreign.getMessage().contains("session.timeout.ms"), foreign.getMessage());
+        assertTrue(assertThrows(IllegalStateException.class, () -> KafkaShareTaskQueue.builder().groupId("g").build())
+                .getMessage().contains("bootstrapServers"));
+        assertTrue(assertThrows(IllegalStateException.class,
+                () -> KafkaShareTaskQueue.builder().bootstrapServers("localhost:1").build()).getMessage().contains("groupId"));
+    }
+
+    @Test
+    void shareQueue_startsNoThreadBeforeALaneIsSubscribed() {
+        java.util.List<Thread> made = new java.util.concurrent.CopyOnWriteArrayList<>();
+        KafkaShareTaskQueue q = KafkaShareTaskQueue.builder().bootstrapServers("localhost:1").groupId("threads")
+                .offerTimeout(Duration.ofSeconds(1)).threadFactory(r -> {
+                    Thread t = new Thread(r, "injected-share-thread");
+                    t.setDaemon(true);
+                    made.add(t);
+                    return t;
+                }).build();
+        try {
+            assertEquals(0, made.size());
+            assertEquals(-1, q.backlog("nowhere"));
+            assertTrue(q.poll("nowhere", 5).isEmpty());
+            assertEquals("threads.x", q.shareGroup("x"), "one share group per lane");
+        } finally {
+            q.close();
+        }
+        assertThrows(dev.relay.api.QueueException.class, () -> q.offer(TestSink.task("realtime", 1)));
+    }
 }

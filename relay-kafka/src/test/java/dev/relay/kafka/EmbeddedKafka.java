@@ -56,6 +56,15 @@ final class EmbeddedKafka {
                         .setConfigProp("transaction.state.log.min.isr", "1")
                         .setConfigProp("transaction.state.log.num.partitions", "4")
                         .setConfigProp("auto.create.topics.enable", "false")
+                        // share groups (KIP-932): the share-state topic must fit one broker; short locks and
+                        // sessions so that a crashed share consumer's records come back within a test
+                        .setConfigProp("share.coordinator.state.topic.replication.factor", "1")
+                        .setConfigProp("share.coordinator.state.topic.min.isr", "1")
+                        .setConfigProp("share.coordinator.state.topic.num.partitions", "4")
+                        .setConfigProp("group.share.min.record.lock.duration.ms", "1000")
+                        .setConfigProp("group.share.min.session.timeout.ms", "1000")
+                        .setConfigProp("group.share.min.heartbeat.interval.ms", "100")
+                        .setConfigProp("group.share.max.delivery.count.limit", "25")
                         .build();
                 c.format();
                 c.startup();

@@ -34,6 +34,7 @@ class KafkaTaskQueueContractTest extends TaskQueueContractTest {
                 .createTopics(true)
                 .commitInterval(Duration.ofMillis(100))
                 .revocationTimeout(Duration.ofSeconds(5))
+                .probationTimeout(Duration.ofSeconds(1))
                 .lagRefreshInterval(Duration.ofMillis(200))
                 .clientProperty("session.timeout.ms", "6000")
                 .clientProperty("heartbeat.interval.ms", "500")
@@ -65,7 +66,7 @@ class KafkaTaskQueueContractTest extends TaskQueueContractTest {
             out.clear();
             for (ConsumerRecord<byte[], byte[]> r : EmbeddedKafka.readAll(EmbeddedKafka.bootstrapServers(), topic,
                     Duration.ofSeconds(10))) {
-                Header h = r.headers().lastHeader(KafkaTaskQueue.HEADER_DLT_REASON);
+                Header h = r.headers().lastHeader(TaskRecordCodec.HEADER_DLT_REASON);
                 out.put(new String(r.key(), StandardCharsets.UTF_8),
                         h == null ? "" : new String(h.value(), StandardCharsets.UTF_8));
             }

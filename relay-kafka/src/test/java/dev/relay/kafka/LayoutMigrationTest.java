@@ -108,7 +108,7 @@ class LayoutMigrationTest {
         assertEquals(tasks.keySet(), seen.keySet());
         assertEquals(0, wrongLane);
         assertEquals(1, rejected.size(), "the SQL-text record is rejected, once");
-        assertTrue(new String(rejected.get(0).headers().lastHeader(KafkaTaskQueue.HEADER_DLT_REASON).value(),
+        assertTrue(new String(rejected.get(0).headers().lastHeader(TaskRecordCodec.HEADER_DLT_REASON).value(),
                 StandardCharsets.UTF_8).contains("malformed"));
         assertEquals(0, again.migrated(), "a finished migration has nothing left to move");
         assertTrue(resumed.migrated() < tasks.size(), "the resumed run starts after the committed transactions");

@@ -166,4 +166,20 @@ class OfferTest {
         QueueException single = assertThrows(QueueException.class, () -> q.offer(TestSink.task("a", 3)));
         assertTrue(single.getMessage().contains("closed"), single.getMessage());
     }
+
+    /** A task offered to a lane that this queue does not serve is reported, with its count (issue 13). */
+    @Test
+    void lanesWithTasks_namesALaneThisQueueDoesNotServe_withItsBacklog() throws Exception {
+        String prefix = EmbeddedKafka.unique("unserved") + ".";
+        try (KafkaTaskQueue q = queue(prefix).createTopics(true).lagRefreshInterval(Duration.ofMillis(200)).build()) {
+            q.subscribe(Set.of("served"));
+            q.offerAll(List.of(TestSink.task("elsewhere", 1), TestSink.task("elsewhere", 2), TestSink.task("elsewhere", 3)));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!q.lanesWithTasks().map(s -> s.contains("elsewhere")).orElse(false) && System.nanoTime() < deadline) {
+                Thread.sleep(100);
+            }
+            assertEquals(Set.of("elsewhere"), q.lanesWithTasks().orElseThrow());
+            assertEquals(3, q.backlog("elsewhere"));
+        }
+    }
 }

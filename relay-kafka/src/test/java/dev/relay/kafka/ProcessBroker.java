@@ -53,6 +53,13 @@ final class ProcessBroker implements AutoCloseable {
                 "auto.create.topics.enable=false",
                 "num.network.threads=2",
                 "num.io.threads=2",
+                // share groups (KIP-932): the share-state topic fits one broker; short locks and sessions allowed
+                "share.coordinator.state.topic.replication.factor=1",
+                "share.coordinator.state.topic.min.isr=1",
+                "share.coordinator.state.topic.num.partitions=2",
+                "group.share.min.record.lock.duration.ms=1000",
+                "group.share.min.session.timeout.ms=1000",
+                "group.share.min.heartbeat.interval.ms=100",
                 "") + "\n");
         // format the log directory in-process (saves a JVM start)
         java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();

@@ -294,7 +294,8 @@ final class ColumnMapping {
                     + "the scale of DECIMAL(" + precision + ", " + scale + "); raise it with decimal(…) so that nothing is rounded");
         }
         BigInteger u = scaled.unscaledValue();
-        if (u.abs().compareTo(bound) >= 0) {
+        // |u| < 2^(bitLength(10^p) - 1) <= 10^p needs no comparison; only values near the bound are compared
+        if (u.bitLength() >= bound.bitLength() - 1 && u.abs().compareTo(bound) >= 0) {
             throw new BadValueException("value " + d.toPlainString() + " has more than " + (precision - scale)
                     + " integer digits, the most DECIMAL(" + precision + ", " + scale + ") holds; raise the precision with decimal(…)");
         }

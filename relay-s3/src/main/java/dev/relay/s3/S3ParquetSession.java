@@ -22,9 +22,10 @@ import java.util.concurrent.CopyOnWriteArrayList;
  *
  * <p>Invariants:
  * <ol>
- *   <li>memory is bounded by one row group ({@code rowGroupSize}) plus one part buffer ({@code partSize}), whatever
- *       the task's size: a file's finished part is uploaded before more rows are taken, and a rolled file's buffer
- *       is released once its tail is uploaded;</li>
+ *   <li>memory is bounded by one row group ({@code rowGroupSize}), one part buffer ({@code partSize}) and the
+ *       columns' dictionaries (each falls back to plain encoding past {@code dictionaryPageSize}), whatever the
+ *       task's size: a file's finished part is uploaded before more rows are taken, a rolled file's buffer is
+ *       released once its tail is uploaded, and all columns share one compressor;</li>
  *   <li>no object of the task is visible before {@link #commit()} has written every file of the task: commit first
  *       closes the last file, then completes the uploads in file order;</li>
  *   <li>the objects' names and bytes depend on the task's id inputs and rows only: the same rows in the same order

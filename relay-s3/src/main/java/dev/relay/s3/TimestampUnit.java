@@ -2,7 +2,8 @@ package dev.relay.s3;
 
 /**
  * The unit of the Parquet {@code TIMESTAMP} and {@code TIME} columns an {@link S3ParquetSink} writes. A value with a
- * finer fraction than the unit is refused (a non-retryable failure naming the value), never truncated.
+ * finer fraction than the unit is refused (a non-retryable failure naming the value), never truncated. Immutable and
+ * threadsafe.
  */
 public enum TimestampUnit {
     /** Milliseconds: {@code TIMESTAMP(MILLIS)}, {@code TIME(MILLIS)} (INT32). */

@@ -68,6 +68,7 @@ public final class BigTaskChild {
      * @throws Exception on failure (exit code 1)
      */
     public static void main(String[] args) throws Exception {
+        ParentWatch.start();
         String mode = args[0];
         URI endpoint = URI.create(args[1]);
         String bucket = args[2];

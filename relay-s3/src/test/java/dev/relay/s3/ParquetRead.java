@@ -108,16 +108,19 @@ final class ParquetRead {
         String p = literal(file);
         try (Statement s = duck().createStatement()) {
             List<String> duckTypes = new ArrayList<>();
-            try (ResultSet rs = s.executeQuery("DESCRIBE SELECT * FROM read_parquet(" + p + ")")) {
-                while (rs.next()) {
-                    duckTypes.add(rs.getString("column_type"));
+            if (footer) {
+                try (ResultSet rs = s.executeQuery("DESCRIBE SELECT * FROM read_parquet(" + p + ")")) {
+                    while (rs.next()) {
+                        duckTypes.add(rs.getString("column_type"));
+                    }
                 }
             }
             List<ColumnInfo> columns = new ArrayList<>();
             try (ResultSet rs = s.executeQuery("SELECT name, type, logical_type FROM parquet_schema(" + p + ") WHERE num_children IS NULL")) {
                 int i = 0;
                 while (rs.next()) {
-                    columns.add(new ColumnInfo(rs.getString(1), rs.getString(2), rs.getString(3), duckTypes.get(i++)));
+                    columns.add(new ColumnInfo(rs.getString(1), rs.getString(2), rs.getString(3), footer ? duckTypes.get(i) : null));
+                    i++;
                 }
             }
             Map<String, String> metadata = new LinkedHashMap<>();
@@ -146,17 +149,18 @@ final class ParquetRead {
             }
             StringBuilder select = new StringBuilder("SELECT ");
             for (int i = 0; i < columns.size(); i++) {
-                String t = duckTypes.get(i).toUpperCase(Locale.ROOT);
+                String logical = String.valueOf(columns.get(i).logical());
                 String col = "\"" + columns.get(i).name().replace("\"", "\"\"") + "\"";
-                select.append(i == 0 ? "" : ", ").append(t.startsWith("TIMESTAMP") ? "epoch_ns(" + col + ")"
-                        : t.startsWith("TIME") ? "CAST(" + col + " AS VARCHAR)" : col);
+                select.append(i == 0 ? "" : ", ").append(logical.startsWith("TimestampType") ? "epoch_ns(" + col + ")"
+                        : logical.startsWith("TimeType") ? "CAST(" + col + " AS VARCHAR)" : col);
             }
             List<Object[]> rows = new ArrayList<>();
             try (ResultSet rs = s.executeQuery(select + " FROM read_parquet(" + p + ")")) {
+                var md = rs.getMetaData();
                 while (rs.next()) {
                     Object[] row = new Object[columns.size()];
                     for (int i = 0; i < row.length; i++) {
-                        row[i] = value(rs, i + 1, duckTypes.get(i), columns.get(i).logical());
+                        row[i] = value(rs, i + 1, md.getColumnTypeName(i + 1), String.valueOf(columns.get(i).logical()));
                     }
                     rows.add(row);
                 }
@@ -235,6 +239,14 @@ final class ParquetRead {
         if (raw == null) {
             return null;
         }
+        if (logical.startsWith("TimestampType")) {
+            long nanos = rs.getLong(i);
+            Instant instant = Instant.ofEpochSecond(Math.floorDiv(nanos, 1_000_000_000L), Math.floorMod(nanos, 1_000_000_000L));
+            return utc(logical) ? instant : LocalDateTime.ofInstant(instant, ZoneOffset.UTC);
+        }
+        if (logical.startsWith("TimeType")) {
+            return LocalTime.parse(rs.getString(i));
+        }
         if (t.equals("BOOLEAN")) {
             return rs.getBoolean(i);
         }
@@ -258,14 +270,6 @@ final class ParquetRead {
         }
         if (t.equals("DATE")) {
             return rs.getObject(i, LocalDate.class);
-        }
-        if (t.startsWith("TIMESTAMP")) {
-            long nanos = rs.getLong(i);
-            Instant instant = Instant.ofEpochSecond(Math.floorDiv(nanos, 1_000_000_000L), Math.floorMod(nanos, 1_000_000_000L));
-            return utc(logical) ? instant : LocalDateTime.ofInstant(instant, ZoneOffset.UTC);
-        }
-        if (t.startsWith("TIME")) {
-            return LocalTime.parse(rs.getString(i));
         }
         throw new AssertionError("unexpected DuckDB type " + type);
     }

@@ -102,6 +102,7 @@ public final class RelayChild {
      * @throws Exception on failure
      */
     public static void main(String[] args) throws Exception {
+        ParentWatch.start();
         boolean stall = args[0].equals("stall");
         try (S3Client s3 = S3Mock.client(URI.create(args[1]), StaticCredentialsProvider.create(
                 AwsBasicCredentials.create(S3Mock.ACCESS_KEY, S3Mock.SECRET_KEY)))) {

@@ -90,7 +90,8 @@ final class S3Mock {
             List<String> command = new ArrayList<>();
             command.add(Paths.get(System.getProperty("java.home"), "bin", "java").toString());
             command.addAll(jvmOptions);
-            command.addAll(List.of("-jar", jar,
+            String launcher = Paths.get(S3MockLauncher.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+            command.addAll(List.of("-cp", jar + File.pathSeparator + launcher, S3MockLauncher.class.getName(),
                     "--server.port=0", "--com.adobe.testing.s3mock.httpPort=0",
                     "--com.adobe.testing.s3mock.store.root=" + root,
                     "--com.adobe.testing.s3mock.store.retainFilesOnExit=false",
@@ -109,7 +110,7 @@ final class S3Mock {
                 throw new IllegalStateException("S3Mock did not start within 90 s; see " + log, e);
             }
             return new S3Mock(p, http, root);
-        } catch (IOException e) {
+        } catch (IOException | java.net.URISyntaxException e) {
             throw new IllegalStateException("could not start S3Mock", e);
         }
     }

@@ -51,7 +51,7 @@ import org.junit.jupiter.api.Test;
  *       the end of every turn; assertions are on in tests) — checked from outside on every published snapshot;
  *   <li>a lease is completed only after its sink committed the task and the ledger recorded it;
  *   <li>no two attempts of one task id run against one sink at once (run intervals on virtual time);
- *   <li>a paused, suspended or removed lane holds no lease but its running ones; no lease is lost to a timeout
+ *   <li>a paused, suspended or removed lane holds no lease but those of its running tasks; no lease is lost to a timeout
  *       (the lease timeout is shorter than the pauses and outages, longer than any buffered wait);
  *   <li>nothing is lost: after the second relay, every offered task reached its sink or the dead letters.
  * </ol>
@@ -280,7 +280,8 @@ class RelayInvariantsTest {
                 boolean stoppedLane = l.state() == LaneState.PAUSED || l.state() == LaneState.SUSPENDED
                         || l.state() == LaneState.REMOVING || stopped;
                 int leased = queue.delegate.leased(l.name());
-                if (stoppedLane && leased != l.inFlight()) {
+                // a successful attempt's worker completes its lease before its finish turn: leased may be fewer
+                if (stoppedLane && leased > l.inFlight()) {
                     violations.add("invariant 5 at " + sim.now() + ": lane " + l.name() + " is " + (stopped ? "stopped" : l.state())
                             + " with " + l.inFlight() + " running but " + leased + " leases out");
                 }
