@@ -54,7 +54,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * resumes from the committed offsets: every legacy record ends up in exactly one lane topic, once, as seen
  * by {@code read_committed} readers such as {@link KafkaTaskQueue}. A record that does not decode or route
  * goes to the {@linkplain Builder#rejectTopic reject topic} with the reason in the
- * {@value KafkaTaskQueue#HEADER_DLT_REASON} header, in the same transaction.
+ * {@value TaskRecordCodec#HEADER_DLT_REASON} header, in the same transaction.
  *
  * <p>{@link #run()} migrates what the legacy topic held when it started, then returns. Stop the old
  * producers first; records written to the legacy topic later are migrated by the next run.
