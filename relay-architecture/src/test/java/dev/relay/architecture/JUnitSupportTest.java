@@ -15,6 +15,8 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.EnabledIf;
+import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.platform.launcher.Launcher;
 import org.junit.platform.launcher.LauncherDiscoveryRequest;
 import org.junit.platform.launcher.core.LauncherConfig;
@@ -30,7 +32,15 @@ import org.junit.platform.launcher.listeners.TestExecutionSummary;
  */
 class JUnitSupportTest {
 
+    /** Runs a fixture only under {@link #run} (a -Dtest pattern may select the nested classes directly). */
+    static boolean runByJUnitSupportTest(ExtensionContext context) {
+        return context.getConfigurationParameter(FIXTURE).isPresent();
+    }
+
+    private static final String FIXTURE = "relay.junit.fixture";
+
     /** A suite whose setup finds no server. */
+    @EnabledIf("dev.relay.architecture.JUnitSupportTest#runByJUnitSupportTest")
     static class SkippedInBeforeAll {
         static int afterAll;
 
@@ -56,6 +66,7 @@ class JUnitSupportTest {
     }
 
     /** A suite with a pass, a failure, an error, an assumption and a disabled test. */
+    @EnabledIf("dev.relay.architecture.JUnitSupportTest#runByJUnitSupportTest")
     static class Mixed {
         @Test
         void passes() {
@@ -84,7 +95,8 @@ class JUnitSupportTest {
 
     private static TestExecutionSummary run(Class<?> fixture, ConsoleSummaryListener console) {
         LauncherDiscoveryRequest request = LauncherDiscoveryRequestBuilder.request().selectors(selectClass(fixture))
-                .configurationParameter("junit.jupiter.extensions.autodetection.enabled", "true").build();
+                .configurationParameter("junit.jupiter.extensions.autodetection.enabled", "true")
+                .configurationParameter(FIXTURE, "true").build();
         // only the listeners given here: not the service-loaded ones, which would print this fixture's run on the build's console
         Launcher launcher = LauncherFactory.create(LauncherConfig.builder().enableTestExecutionListenerAutoRegistration(false).build());
         SummaryGeneratingListener summary = new SummaryGeneratingListener();
