@@ -3,6 +3,10 @@ package dev.relay.core;
 import dev.relay.api.Lease;
 import dev.relay.api.Task;
 import dev.relay.api.TaskQueue;
+import dev.relay.api.Window;
+import dev.relay.core.pressure.Pressure;
+import dev.relay.core.pressure.PressureControl;
+import dev.relay.core.pressure.PullSample;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -58,6 +62,10 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
     private final UnservedLanes unserved;
 
     private int maxInUse;
+    /** The limit set from outside ({@link #permitLimit}: an operator, the process's cluster-wide permits); P unless set. */
+    private int externalLimit;
+    /** Adaptive source pressure and the brake; null when the relay has none ({@link Pressure#active()}). */
+    private PressureControl pressure;
     private boolean stopping;
     private boolean clean = true;
     private final CompletableFuture<Boolean> stopped = new CompletableFuture<>();
@@ -93,7 +101,11 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
         this.stats = new EngineStats(config.permits);
         this.turn = new Turn(clock);
         this.notify = new Notifier(config.listener, turn);
+        this.externalLimit = config.permits;
         RelayMetrics metrics = new RelayMetrics(config.meterRegistry, stats, queue, clock);
+        if (config.pressure.active()) {
+            metrics.registerPressure(stats);
+        }
         this.lanes = new Lanes(scheduler, queue, metrics, stats, turn, runContext);
         this.unserved = new UnservedLanes(queue);
         for (RelayConfig.LaneConfig l : config.lanes) {
@@ -107,6 +119,7 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
     void start() {
         control.execute(() -> {
             inTurn(() -> {
+                startPressure();
                 lanes.subscribe();
                 pump();
             });
@@ -145,6 +158,7 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
         control.execute(() -> inTurn(() -> {
             try {
                 change.run();
+                pressureFloor(); // lanes may have been added, removed or given dedicated permits
                 lanes.touchAll();
                 pump();
                 turn.completeAfterPublishing(f);
@@ -202,6 +216,7 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
                 lane.stats.headBound = lane.headBound(running);
                 lane.stats.headEstimate = lane.headEstimate(running);
             }
+            publishPressure();
         });
         control.schedule(config.idlePollInterval, housekeepingTurn);
     }
@@ -219,6 +234,9 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
             long cost = config.costMeasure == CostMeasure.ROWS ? Math.max(1, run.rows) : service;
             scheduler.complete(lane.slane, run.ticket, cost);
             lane.stats.recordService(service, cost);
+            if (pressure != null) {
+                recordPull(run, service);
+            }
             endAttempt(run, policy.afterAttempt(run.error, run.withdrawn(), run.task, lane.spec.retryPolicy(), stopping,
                     config.random), service);
             lanes.settle(lane);
@@ -316,6 +334,7 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
         run.ticket = ticket;
         long now = turn.now();
         run.startNanos = now;
+        run.atLimit = scheduler.sharedPermitsInUse() >= scheduler.sharedPermits();
         inFlight.add(run);
         turn.touch(lane);
         lastStartLane = lane;
@@ -437,12 +456,88 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
         return lanes;
     }
 
-    /** Sets the permit limit; at 0 the lanes also give back what they buffer and take nothing until it rises. */
+    /**
+     * Sets the permit limit from outside; the relay uses {@code min(limit, P_eff)}. At 0 the lanes also give back what
+     * they buffer and take nothing until it rises.
+     */
     void permitLimit(int limit) {
+        externalLimit = limit;
+        applyLimit(true);
+    }
+
+    /**
+     * Applies {@code min(externalLimit, P_eff)} to the scheduler; at 0 the lanes give back what they buffer.
+     *
+     * @param always whether to apply it even if it did not change (an explicit {@link #permitLimit} call)
+     */
+    private void applyLimit(boolean always) {
+        int limit = pressure == null ? externalLimit : Math.min(externalLimit, pressure.limit());
+        if (!always && limit == scheduler.limit()) {
+            return;
+        }
         scheduler.limit(limit);
         stats.permitLimit = limit;
+        lanes.touchAll(); // the dedicated permits in force may have changed
         if (limit == 0) {
             lanes.giveBackAll();
+        }
+    }
+
+    // ================================================================== source pressure (in turns)
+
+    /** Starts the pressure control (in the first turn): the brake's first check is under way. */
+    private void startPressure() {
+        if (!config.pressure.active() || pressure != null) {
+            return;
+        }
+        pressure = config.pressure.start(config.permits, floor(), clock,
+                turn -> control.execute(() -> inTurn(() -> {
+                    turn.run();
+                    publishPressure();
+                })),
+                (delay, turn) -> control.schedule(delay, () -> inTurn(turn)),
+                () -> {
+                    applyLimit(false);
+                    publishPressure();
+                    pump();
+                });
+        applyLimit(false);
+        publishPressure();
+    }
+
+    /** @return the lowest limit that starves no lane: one more than the lanes with dedicated permits */
+    private int floor() {
+        int k = 0;
+        for (LaneRun lane : lanes.all()) {
+            if (lane.spec.dedicatedPermits() > 0) {
+                k++;
+            }
+        }
+        return k + 1;
+    }
+
+    private void pressureFloor() {
+        if (pressure != null && pressure.floor(floor())) {
+            applyLimit(false);
+        }
+        publishPressure();
+    }
+
+    /** Reports a finished run to the pressure rule and applies a changed {@code P_eff}. */
+    private void recordPull(TaskRun run, long serviceNanos) {
+        PullSample.Outcome outcome = run.withdrawn() ? PullSample.Outcome.FAILED
+                : run.error == null ? PullSample.Outcome.SUCCESS : pressure.outcomeOf(run.error);
+        Duration window = run.task.window().map(Window::length).orElse(Duration.ZERO);
+        if (pressure.record(new PullSample(run.task.source(), Clocks.instant(run.startNanos), Duration.ofNanos(serviceNanos),
+                Math.max(0, run.rows), window.isNegative() ? Duration.ZERO : window, outcome, run.atLimit))) {
+            applyLimit(false);
+        }
+        publishPressure();
+    }
+
+    private void publishPressure() {
+        if (pressure != null) {
+            stats.pressure = pressure.snapshot();
         }
     }
 
@@ -465,6 +560,10 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
             return;
         }
         stopping = true;
+        if (pressure != null) {
+            pressure.close(); // no more brake checks; the limit stays as it is
+            publishPressure();
+        }
         queue.setAvailabilityListener(null);
         lanes.giveBackAll();
         if (inFlight.size() == 0) {

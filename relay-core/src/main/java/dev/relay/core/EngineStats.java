@@ -1,5 +1,6 @@
 package dev.relay.core;
 
+import dev.relay.core.pressure.PressureSnapshot;
 import java.util.List;
 import java.util.Map;
 
@@ -19,6 +20,8 @@ final class EngineStats {
     volatile List<LaneStats> lanes = List.of();
     /** Tasks waiting in lanes of the queue that this relay does not serve, by lane. */
     volatile Map<String, Long> unservedBacklog = Map.of();
+    /** The adaptive limit and the brake, as of the last turn that changed them; null without pressure. */
+    volatile PressureSnapshot pressure;
 
     EngineStats(int permits) {
         this.permits = permits;

@@ -286,8 +286,10 @@ public final class FairScheduler<T> {
      * <p>Dedicated permits come first: while {@code L ≥ Σ d_i} every lane keeps its {@code d_i} and the shared
      * pool is {@code L − Σ d_i}. Below that each lane's dedicated permits shrink in proportion, but a lane that
      * has dedicated permits keeps at least one: with {@code k} such lanes, the permits in use come to at most
-     * {@code max(L, k)} (never more than {@code P}) once the tasks started before the change ended. {@code L = 0}
-     * stops every start, dedicated ones included (a process that lost its permits).
+     * {@code max(L, k)} (never more than {@code P}) once the tasks started before the change ended. While some lane
+     * has no dedicated permits and {@code L > k}, one permit stays in the shared pool (the dedicated permits shrink
+     * from {@code L ≤ Σ d_i} on), so that such lanes keep running: {@code L = k + 1} is the lowest limit that starves
+     * no lane. {@code L = 0} stops every start, dedicated ones included (a process that lost its permits, a brake).
      *
      * @param limit the permits to use, within {@code [0, P]}
      * @throws IllegalArgumentException if the limit is outside {@code [0, P]}
@@ -302,26 +304,33 @@ public final class FairScheduler<T> {
 
     /**
      * Recomputes every lane's dedicated permits in force from the limit, and what they reserve. O(lanes); runs
-     * only when lanes or the limit change. Below {@code Σ d_i}, each of the {@code k} lanes with dedicated permits
-     * keeps one and the other {@code L − k} are shared out in proportion to {@code d_i − 1} (rounded down; the
-     * remainder joins the shared pool), so {@code Σ d'_i ≤ max(L, k)}.
+     * only when lanes or the limit change. Below {@code Σ d_i} (below {@code Σ d_i + 1} while a lane has none and
+     * {@code L > k}: one permit is kept for the shared pool), each of the {@code k} lanes with dedicated permits
+     * keeps one and the other {@code L − k} (less the kept one) are shared out in proportion to {@code d_i − 1}
+     * (rounded down; the remainder joins the shared pool), so {@code Σ d'_i ≤ max(L, k)}.
      */
     private void applyLimit() {
         int configured = 0;
         int withDedicated = 0;
+        boolean sharedOnly = false;
         for (Lane<T> l : lanes) {
             configured += l.dedicatedConfigured;
             if (l.dedicatedConfigured > 0) {
                 withDedicated++;
+            } else {
+                sharedOnly = true;
             }
         }
-        int extra = Math.max(0, limit - withDedicated);
+        // while a lane has no dedicated permits and the limit allows more than one permit per lane that has, one
+        // permit stays in the shared pool, so that the lanes without dedicated permits keep running
+        int keep = sharedOnly && limit > withDedicated ? 1 : 0;
+        int extra = Math.max(0, limit - withDedicated - keep);
         int extraWanted = configured - withDedicated;
         for (Lane<T> l : lanes) {
             int d = l.dedicatedConfigured;
             if (limit == 0) {
                 d = 0;
-            } else if (configured > limit && d > 0) {
+            } else if (configured > limit - keep && d > 0) {
                 d = extraWanted == 0 ? 1 : 1 + (int) ((long) (d - 1) * extra / extraWanted);
             }
             l.dedicated = d;

@@ -182,6 +182,9 @@ final class LaneRun {
         }
         TaskRun head = slane.peek();
         s.publishFlow(slane.ready(), slane.inFlight(), head == null ? Long.MIN_VALUE : head.readyNanos, slane.deficit());
+        if (s.dedicatedPermits != slane.dedicated) {
+            s.dedicatedPermits = slane.dedicated;
+        }
         dirty = false;
     }
 

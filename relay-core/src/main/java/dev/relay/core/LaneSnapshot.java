@@ -35,11 +35,14 @@ import java.time.Duration;
  *     where no guarantee follows (paused, at its cap, undeclared costs); 0 with a free dedicated permit
  * @param headEstimate the same bound with the largest costs seen so far standing in for undeclared maxima
  *     ({@link FairScheduler#startEstimate}): an estimate, not a guarantee
+ * @param dedicatedPermits the lane's dedicated permits in force: as configured, or fewer (at least one) while the
+ *     permit limit — the adaptive {@code P_eff}, the cluster-wide share — is below the dedicated permits plus one;
+ *     0 while the limit is 0 (braked)
  * <p>{@code headBound} and {@code headEstimate} are refreshed at every housekeeping turn (the idle poll interval)
  * and, for a listener that overrides {@link RelayListener#reachedHead}, whenever the lane's head changes.
  */
 public record LaneSnapshot(String name, LaneState state, int weight, long backlog, int buffered, int inFlight,
         Duration oldestWaiting, long started, long completed, long retried, long deadLettered, long leasesLost, long rows,
         Duration waitP50, Duration waitP99, Duration waitMax, Duration sourceTime, long cost, long duplicates,
-        long deficit, long headBound, long headEstimate) {
+        long deficit, long headBound, long headEstimate, int dedicatedPermits) {
 }

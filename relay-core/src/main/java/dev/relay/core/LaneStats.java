@@ -44,6 +44,8 @@ final class LaneStats {
     volatile long deficit;
     volatile long headBound = FairScheduler.UNBOUNDED;
     volatile long headEstimate = FairScheduler.UNBOUNDED;
+    /** The lane's dedicated permits in force under the permit limit. */
+    volatile int dedicatedPermits;
 
     private static final VarHandle BUFFERED;
     private static final VarHandle IN_FLIGHT;
@@ -120,7 +122,7 @@ final class LaneStats {
         return new LaneSnapshot(name, state, weight, queueBacklog < 0 ? -1 : queueBacklog + buf, buf, inFlight, age,
                 started.get(), completed.get(), retried.get(), deadLettered.get(), leasesLost.get(), rows.get(),
                 waits.percentile(0.5), waits.percentile(0.99), waits.max(), Duration.ofNanos(sourceNanos.get()),
-                cost.get(), duplicates.get(), deficit, headBound, headEstimate);
+                cost.get(), duplicates.get(), deficit, headBound, headEstimate, dedicatedPermits);
     }
 
     @Override

@@ -6,6 +6,8 @@ import dev.relay.api.Lease;
 import dev.relay.api.Puller;
 import dev.relay.api.Sink;
 import dev.relay.api.TaskQueue;
+import dev.relay.core.pressure.Pressure;
+import dev.relay.core.pressure.PressureSnapshot;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
@@ -262,7 +264,8 @@ public final class Relay implements AutoCloseable {
 
     /**
      * Holds the relay to {@code limit} source permits from now on, {@code 0 ≤ limit ≤ P}: the permits this process
-     * holds of a cluster-wide pool, or an adaptive limit. Lowering it preempts nothing (it takes effect as tasks
+     * holds of a cluster-wide pool, or an operator's limit. With {@linkplain Builder#pressure adaptive pressure} the
+     * relay uses {@code min(limit, P_eff)}. Lowering it preempts nothing (it takes effect as tasks
      * in flight end); raising it starts work at once. Lanes with dedicated permits keep at least one while the
      * limit is above 0 (see {@link FairScheduler#limit(int)}); 0 starts nothing at all, and the lanes then also give
      * back the leases they buffer and take none until the limit rises (so that none times out meanwhile).
@@ -367,8 +370,9 @@ public final class Relay implements AutoCloseable {
             }
             out.add(lane.snapshot(now, backlog));
         }
+        PressureSnapshot pressure = stats.pressure;
         return new RelaySnapshot(now, stats.permits, stats.permitLimit, stats.permitsInUse, stats.maxPermitsInUse,
-                List.copyOf(out), stats.unservedBacklog);
+                List.copyOf(out), stats.unservedBacklog, pressure != null ? pressure : PressureSnapshot.off(now, stats.permits));
     }
 
     @Override
@@ -404,6 +408,7 @@ public final class Relay implements AutoCloseable {
         Duration idlePollInterval = Duration.ofMillis(250);
         Duration shutdownTimeout = Duration.ofSeconds(30);
         int suspendAfterFailures = 5;
+        Pressure pressure = Pressure.off();
 
         private Builder() {
         }
@@ -616,6 +621,20 @@ public final class Relay implements AutoCloseable {
                 throw new IllegalArgumentException("suspendAfterFailures must not be negative but was " + failures);
             }
             this.suspendAfterFailures = failures;
+            return this;
+        }
+
+        /**
+         * Adapts the load on the source: an effective limit {@code P_eff ≤ P} moved by a rule from completed pulls,
+         * and an optional brake that the source's owners control (see {@link Pressure}). The relay then holds itself
+         * to {@code min(P_eff, permitLimit)}; {@link RelaySnapshot#pressure()} and the {@code relay.pressure.*}
+         * meters show the limit, the rule's state and the brake's.
+         *
+         * @param pressure the settings; default {@link Pressure#off()} ({@code P_eff = P}, no brake)
+         * @return this builder
+         */
+        public Builder pressure(Pressure pressure) {
+            this.pressure = Objects.requireNonNull(pressure, "pressure");
             return this;
         }
 

@@ -5,6 +5,7 @@ import dev.relay.api.LaneSpec;
 import dev.relay.api.Puller;
 import dev.relay.api.Sink;
 import dev.relay.api.TaskQueue;
+import dev.relay.core.pressure.Pressure;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.time.Clock;
 import java.time.Duration;
@@ -50,6 +51,8 @@ final class RelayConfig {
     final Duration idlePollInterval;
     final Duration shutdownTimeout;
     final AttemptPolicy attemptPolicy;
+    /** Adaptive source pressure and the brake ({@link Pressure#off()} unless set). */
+    final Pressure pressure;
 
     private RelayConfig(Relay.Builder b, List<LaneConfig> lanes, Executor workers, ControlExecutor control,
             List<ExecutorService> owned) {
@@ -71,6 +74,7 @@ final class RelayConfig {
         this.idlePollInterval = b.idlePollInterval;
         this.shutdownTimeout = b.shutdownTimeout;
         this.attemptPolicy = new AttemptPolicy(b.suspendAfterFailures);
+        this.pressure = b.pressure;
     }
 
     /**
@@ -117,6 +121,11 @@ final class RelayConfig {
                 throw new IllegalStateException("all " + b.permits + " source permits are dedicated, so lanes " + starved
                         + " could never run");
             }
+        }
+        try {
+            b.pressure.validate(b.permits);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalStateException(e.getMessage(), e);
         }
         List<ExecutorService> owned = new ArrayList<>();
         ThreadFactory tf = b.threadFactory != null ? b.threadFactory : new ThreadFactoryBuilder().setNameFormat("relay-%d").setDaemon(true).build();

@@ -21,7 +21,8 @@ import java.util.Map;
  * {@code relay.lane.completed}, {@code relay.lane.retried}, {@code relay.lane.dead_lettered}, {@code relay.lane.rows};
  * and gauges {@code relay.permits}, {@code relay.permits.limit}, {@code relay.permits.in_use},
  * {@code relay.permits.max_in_use}, {@code relay.unserved.backlog} (tasks waiting in lanes the relay does not serve)
- * and {@code relay.unserved.lanes}.
+ * and {@code relay.unserved.lanes}; with adaptive pressure, the {@code relay.pressure.*} meters of
+ * {@link #registerPressure}.
  *
  * <p>Threadsafe: meters read published statistics; registration happens in a control turn or while the relay is
  * built. Without a registry every method does nothing.
@@ -50,6 +51,41 @@ final class RelayMetrics {
             Gauge.builder("relay.unserved.lanes", engine, e -> e.unservedBacklog.size())
                     .description("lanes of the queue holding tasks that this relay does not serve").register(registry);
         }
+    }
+
+    /**
+     * Registers the adaptive pressure's meters, reading {@link EngineStats#pressure}: gauges {@code relay.pressure.limit}
+     * ({@code P_eff}, 0 while braked), {@code relay.pressure.rule.limit} (the rule's real-valued limit),
+     * {@code relay.pressure.ratio} (the last measured pull's latency over its baseline), {@code relay.pressure.braked}
+     * (1 while braked), and counters {@code relay.pressure.braked.time} (seconds braked in all),
+     * {@code relay.pressure.increases}, {@code relay.pressure.decreases}, {@code relay.pressure.timeouts},
+     * {@code relay.pressure.brake.errors}.
+     *
+     * @param engine the published figures
+     */
+    void registerPressure(EngineStats engine) {
+        if (registry == null) {
+            return;
+        }
+        Gauge.builder("relay.pressure.limit", engine, e -> e.pressure == null ? e.permitLimit : e.pressure.limit())
+                .description("P_eff: source permits the adaptive limit allows now, 0 while braked").register(registry);
+        Gauge.builder("relay.pressure.rule.limit", engine, e -> e.pressure == null ? Double.NaN : e.pressure.ruleLimit())
+                .description("the limit rule's state: its real-valued limit").register(registry);
+        Gauge.builder("relay.pressure.ratio", engine, e -> e.pressure == null ? Double.NaN : e.pressure.lastRatio())
+                .description("the last measured pull's latency per unit of cost over its source's baseline").register(registry);
+        Gauge.builder("relay.pressure.braked", engine, e -> e.pressure != null && e.pressure.brake().braked() ? 1 : 0)
+                .description("1 while the source's brake stops new pulls").register(registry);
+        FunctionCounter.builder("relay.pressure.braked.time", engine,
+                e -> e.pressure == null ? 0 : e.pressure.brake().timeBraked().toNanos() / 1e9).baseUnit("seconds")
+                .description("time the source's brake stopped new pulls, in all").register(registry);
+        FunctionCounter.builder("relay.pressure.increases", engine, e -> e.pressure == null ? 0 : e.pressure.increases())
+                .description("times P_eff went up").register(registry);
+        FunctionCounter.builder("relay.pressure.decreases", engine, e -> e.pressure == null ? 0 : e.pressure.decreases())
+                .description("times P_eff went down").register(registry);
+        FunctionCounter.builder("relay.pressure.timeouts", engine, e -> e.pressure == null ? 0 : e.pressure.timeouts())
+                .description("pulls that ended in a source timeout").register(registry);
+        FunctionCounter.builder("relay.pressure.brake.errors", engine, e -> e.pressure == null ? 0 : e.pressure.brake().errors())
+                .description("brake checks that failed").register(registry);
     }
 
     void register(LaneStats lane) {

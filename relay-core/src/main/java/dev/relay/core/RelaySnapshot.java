@@ -1,5 +1,6 @@
 package dev.relay.core;
 
+import dev.relay.core.pressure.PressureSnapshot;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -10,8 +11,8 @@ import java.util.Optional;
  *
  * @param at when it was taken
  * @param permits the source permits {@code P}
- * @param permitLimit the permits the relay may use now, {@code ≤ P} ({@link Relay#permitLimit(int)}); {@code P}
- *     unless lowered
+ * @param permitLimit the permits the relay may use now, {@code ≤ P}: {@code min(}{@link Relay#permitLimit(int)}{@code ,
+ *     P_eff)}; {@code P} unless lowered
  * @param permitsInUse permits held now
  * @param maxPermitsInUse the most permits ever held at once (never more than {@code P})
  * @param lanes the lanes' figures, in the order they were added
@@ -19,9 +20,12 @@ import java.util.Optional;
  *     queue cannot count them), as of the last housekeeping turn; empty if the queue cannot tell which lanes hold
  *     tasks ({@link dev.relay.api.TaskQueue#lanesWithTasks()}). A relay that shares its queue with relays serving
  *     other lanes sees those lanes here too
+ * @param pressure the adaptive limit {@code P_eff}, the rule's state, the brake's state and the time braked, as of the
+ *     last control turn that changed them ({@link Relay.Builder#pressure}); {@link PressureSnapshot#off} without
+ *     pressure
  */
 public record RelaySnapshot(Instant at, int permits, int permitLimit, int permitsInUse, int maxPermitsInUse, List<LaneSnapshot> lanes,
-        Map<String, Long> unservedBacklog) {
+        Map<String, Long> unservedBacklog, PressureSnapshot pressure) {
 
     /**
      * @param name a lane name

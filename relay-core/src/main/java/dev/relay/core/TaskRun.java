@@ -109,6 +109,8 @@ final class TaskRun implements Runnable, Supplier<RowSchema> {
     final long readyNanos;
     long ticket;
     long startNanos;
+    /** Whether no shared permit was left free once it started: the limit was binding (for the pressure rule). */
+    boolean atLimit;
     /** The in-flight list, and the chain of deliveries parked behind this one. */
     TaskRun prevInFlight;
     TaskRun nextInFlight;

@@ -15,8 +15,10 @@ import java.util.Locale;
  * It needs no window of samples: each fresh pull is a verdict, and {@link PressureControl} lets only pulls that
  * started under the limit in force judge it, so the limit moves at most one step per generation of pulls. With a
  * source that slows down above a knee {@code K} (pulls at {@code K + 1} slower than {@code tolerance} times the
- * baseline) the limit climbs from its floor one step per generation to {@code K + 1}, falls back to {@code K} and
- * probes {@code K + 1} again now and then: {@code P_eff} stays within {@code [K, K + 1]}.
+ * baseline) the limit climbs from its floor at most one step per generation to {@code K + 1}, falls back to
+ * {@code K} and probes {@code K + 1} again now and then: {@code P_eff} stays within {@code [K, K + 1]}. Where pulls
+ * at {@code K + 1} are slower than unloaded but within the tolerance (a gentle knee), it settles where they are not:
+ * the rule's target is the most concurrency whose pulls stay within the tolerance, never more than {@code P}.
  *
  * <p>Immutable and threadsafe.
  */
@@ -32,7 +34,11 @@ public final class AimdRule implements LimitRule {
         this.increase = b.increase;
     }
 
-    /** @return a builder with the defaults: tolerance 1.5, backoff 0.9, increase 1 */
+    /**
+     * @return a builder with the defaults: tolerance 1.5, backoff 0.8, increase 0.5 — a step up takes two healthy pulls
+     *     (one fast pull is not enough evidence), a slow generation takes a fifth off (a limit one above the knee
+     *     falls back to it in one step)
+     */
     public static Builder builder() {
         return new Builder();
     }
@@ -71,8 +77,8 @@ public final class AimdRule implements LimitRule {
     /** Builds an {@link AimdRule}. Not threadsafe; reusable after {@link #build()}. */
     public static final class Builder {
         private double tolerance = 1.5;
-        private double backoff = 0.9;
-        private double increase = 1;
+        private double backoff = 0.8;
+        private double increase = 0.5;
 
         private Builder() {
         }
@@ -92,7 +98,7 @@ public final class AimdRule implements LimitRule {
         }
 
         /**
-         * @param backoff the factor applied to the limit after a slow pull or a timeout; within (0, 1), default 0.9
+         * @param backoff the factor applied to the limit after a slow pull or a timeout; within (0, 1), default 0.8
          * @return this builder
          */
         public Builder backoff(double backoff) {
@@ -104,7 +110,7 @@ public final class AimdRule implements LimitRule {
         }
 
         /**
-         * @param increase the permits added after a healthy pull at the limit; positive and at most 64, default 1
+         * @param increase the permits added after a healthy pull at the limit; positive and at most 64, default 0.5
          *     (fractions add up: 0.5 raises {@code P_eff} every second healthy pull)
          * @return this builder
          */

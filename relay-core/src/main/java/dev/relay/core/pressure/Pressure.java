@@ -110,6 +110,11 @@ public final class Pressure {
         return rule != LimitRule.none();
     }
 
+    /** @return whether these settings do anything: an adaptive rule or a brake ({@link #off()} does not) */
+    public boolean active() {
+        return adaptive() || brake != null;
+    }
+
     /**
      * @param failure why a pull failed
      * @return whether it counts as a source timeout (the configured predicate, by default

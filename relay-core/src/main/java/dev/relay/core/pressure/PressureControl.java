@@ -47,9 +47,11 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Fairness and the starvation bound</h2>
  * The scheduler shares whatever {@code P_eff} allows by the lanes' weights, exactly as it shares {@code P}: only the
- * size of the shared pool changes. Lowering the limit preempts nothing; a task at the head of a lane therefore waits,
- * beyond {@code FairScheduler}'s bound evaluated at the instant the limit last fell, for the time the brake was on
- * (see the README's "Adaptive source pressure" section for the restated bound).
+ * size of the shared pool changes, and lowering the limit preempts nothing. {@code FairScheduler}'s starvation bound
+ * holds with the limit in force; since it asks for an unchanged configuration, it is evaluated anew whenever
+ * {@code P_eff} changes (at most once per generation of pulls, invariant 2), and while braked there is none: a task
+ * waits at most the time braked plus the bound evaluated when the brake let go (the README's "Adaptive source
+ * pressure" section).
  *
  * <p><b>Not threadsafe.</b> Every method runs on the engine's control thread (the simulation's event loop); the
  * brake's checks run on the brake's executor and report back through the control executor given to

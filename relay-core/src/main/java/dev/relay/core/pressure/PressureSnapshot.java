@@ -40,6 +40,18 @@ public record PressureSnapshot(Instant at, int limit, int permits, int floor, St
     }
 
     /**
+     * The state of a relay without adaptation or brake ({@link Pressure#off()}): {@code P_eff = P}.
+     *
+     * @param at when
+     * @param permits {@code P}
+     * @return the snapshot
+     */
+    public static PressureSnapshot off(Instant at, int permits) {
+        return new PressureSnapshot(at, permits, permits, permits, LimitRule.none().toString(), permits, Double.NaN, 0, 0, 0, 0,
+                0, at, CostBasis.ROWS.unit(), Map.of(), BrakeStatus.NONE);
+    }
+
+    /**
      * The brake's state.
      *
      * @param configured whether the relay has a brake

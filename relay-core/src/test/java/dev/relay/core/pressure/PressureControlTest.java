@@ -26,8 +26,11 @@ class PressureControlTest {
         return p.start(permits, floor, clock, Runnable::run, (d, r) -> { }, () -> { });
     }
 
+    /** AIMD stepping one permit up per healthy pull and 0.9 down, so that each verdict shows. */
+    static final AimdRule STEP = AimdRule.builder().increase(1).backoff(0.9).build();
+
     PressureControl aimd(int permits) {
-        return start(Pressure.builder().build(), permits, 1);
+        return start(Pressure.builder().rule(STEP).build(), permits, 1);
     }
 
     /** A successful pull of 10,000 rows that started at {@code started} and took {@code seconds}. */
@@ -99,7 +102,7 @@ class PressureControlTest {
 
     @Test
     void record_slowGeneration_lowersOnce() {
-        PressureControl c = start(Pressure.builder().initialLimit(6).build(), 8, 1);
+        PressureControl c = start(Pressure.builder().rule(STEP).initialLimit(6).build(), 8, 1);
         complete(c, 20, true);
         Instant generation = clock.instant();
         clock.advance(Duration.ofSeconds(40));
@@ -111,6 +114,21 @@ class PressureControlTest {
         assertEquals(5, c.limit());
         assertEquals(1, c.snapshot().decreases());
         assertEquals(2.0, c.snapshot().lastRatio(), 1e-9);
+    }
+
+    @Test
+    void record_defaultAimd_stepsUpEverySecondHealthyPullAndFallsByAFifth() {
+        PressureControl c = start(Pressure.builder().build(), 8, 1);
+        complete(c, 20, true);
+        assertFalse(complete(c, 20, true), "1.5");
+        assertTrue(complete(c, 20, true), "2.0");
+        assertEquals(2, c.limit());
+        assertFalse(complete(c, 20, true));
+        assertTrue(complete(c, 20, true));
+        assertEquals(3, c.limit());
+        assertTrue(complete(c, 40, true), "slow: 3 * 0.8 = 2.4");
+        assertEquals(2, c.limit());
+        assertEquals(2.4, c.snapshot().ruleLimit(), 1e-9);
     }
 
     @Test

@@ -23,11 +23,11 @@ class BatchJobSimulationTest {
     static final int P = 8;
     static final Instant BATCH_START = PressureScenario.T0.plus(Duration.ofHours(1));
     static final Instant BATCH_END = PressureScenario.T0.plus(Duration.ofHours(2));
-    /** Stated: within this many completions of the batch's start {@code P_eff} is at most 2 (measured: 4). */
-    static final long BACKS_OFF_WITHIN = 15;
-    /** Stated: within this many completions of the batch's end {@code P_eff} is back in [knee, knee+1] for good (measured: 11). */
+    /** Stated: within this many completions of the batch's start {@code P_eff} is at most 2 (measured: 11). */
+    static final long BACKS_OFF_WITHIN = 20;
+    /** Stated: within this many completions of the batch's end {@code P_eff} is back in [knee, knee+1] for good (measured: 10). */
     static final long RECOVERS_WITHIN = 30;
-    /** Stated: the backfill takes at most this factor of the best fixed {@code P}'s time (measured: 1.12). */
+    /** Stated: the backfill takes at most this factor of the best fixed {@code P}'s time (measured: 1.09). */
     static final double FACTOR = 1.25;
 
     static PressureScenario scenario() {
@@ -56,7 +56,7 @@ class BatchJobSimulationTest {
                 + "before %.2f, during %.2f, after %.2f%n", backedOff, KNEE, KNEE + 1, recovered,
                 a.meanLimit(PressureScenario.T0.plus(Duration.ofMinutes(10)), BATCH_START), a.meanLimit(BATCH_START, BATCH_END),
                 a.meanLimit(BATCH_END, a.backfillDone));
-        System.out.printf("  config: worst wait %s, at most %.0f %% of its restated bound%n", FixedLimits.fmt(a.worstWait(2)),
+        System.out.printf("  config: worst wait %s, at most %.0f %% of its bound%n", FixedLimits.fmt(a.worstWait(2)),
                 100 * a.worstBoundUse(2));
 
         assertTrue(a.trace.stream().allMatch(p -> p.limit() >= 1 && p.limit() <= P));
@@ -67,6 +67,9 @@ class BatchJobSimulationTest {
         assertTrue(recovered >= 0 && recovered <= RECOVERS_WITHIN, "recovered " + recovered + " completions after the batch");
         assertTrue(ratio <= FACTOR, "backfill took " + ratio + " x the best fixed P");
         assertTrue(a.boundViolations().isEmpty(), "starvation bound: " + a.boundViolations());
+        for (int lane = 0; lane < PressureScenario.LANES.length; lane++) {
+            assertEquals(0, a.unbounded(lane), "a task of " + PressureScenario.LANES[lane] + " waited without a bound");
+        }
     }
 
     @Test
@@ -106,6 +109,11 @@ class BatchJobSimulationTest {
         assertTrue(brake.timeBraked().compareTo(Duration.between(on, off)) >= 0);
         assertTrue(b.maxInUse <= P);
         assertEquals(0, b.startsAboveLimit);
-        assertTrue(b.boundViolations().isEmpty(), "starvation bound (plus time braked): " + b.boundViolations());
+        assertTrue(b.boundViolations().isEmpty(), "starvation bound (evaluated anew when the brake went off): " + b.boundViolations());
+        assertEquals(0, b.unbounded(2), "a config task started without a bound: " + b.waits.stream()
+                .filter(w -> w.job().lane() == 2 && w.deadline() == null).toList());
+        assertTrue(b.waits.stream().filter(w -> w.job().lane() == 2 && w.started().isAfter(off.minusSeconds(1)))
+                .allMatch(w -> w.deadline() != null && !w.evaluated().isBefore(off)), "the config tasks that waited out the brake had a "
+                + "bound from its end");
     }
 }

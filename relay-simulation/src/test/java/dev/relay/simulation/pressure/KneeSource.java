@@ -31,6 +31,21 @@ record KneeSource(int knee, double gamma, double secondsPer1000Rows, Instant slo
         return new KneeSource(knee, gamma, secondsPer1000Rows, from, until, kneeDuring, factor);
     }
 
+    /**
+     * @param concurrency the most pulls at once
+     * @param rows the most rows of one pull
+     * @return the longest a pull can take, before noise, slow spell included
+     */
+    double worstSeconds(int concurrency, long rows) {
+        double steady = secondsPer1000Rows * rows / 1000.0 * contention(concurrency, knee);
+        return slowFrom == null ? steady : Math.max(steady, secondsPer1000Rows * rows / 1000.0 * slowFactor
+                * contention(concurrency, slowKnee));
+    }
+
+    private double contention(int concurrency, int k) {
+        return concurrency <= k ? 1 : ((double) concurrency / k) * (1 + gamma * (concurrency - k));
+    }
+
     boolean slow(Instant at) {
         return slowFrom != null && !at.isBefore(slowFrom) && at.isBefore(slowUntil);
     }
@@ -43,8 +58,6 @@ record KneeSource(int knee, double gamma, double secondsPer1000Rows, Instant slo
      */
     double seconds(int concurrency, long rows, Instant at) {
         boolean slow = slow(at);
-        int k = slow ? slowKnee : knee;
-        double contention = concurrency <= k ? 1 : ((double) concurrency / k) * (1 + gamma * (concurrency - k));
-        return secondsPer1000Rows * rows / 1000.0 * (slow ? slowFactor : 1) * contention;
+        return secondsPer1000Rows * rows / 1000.0 * (slow ? slowFactor : 1) * contention(concurrency, slow ? slowKnee : knee);
     }
 }

@@ -13,7 +13,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.TreeMap;
+import java.util.LinkedHashMap;
 
 /**
  * A deterministic scenario that drives the real {@link FairScheduler} and the real {@link PressureControl} on the
@@ -22,10 +22,12 @@ import java.util.TreeMap;
  * config lane receiving 6 snapshots at the given times. Each completed pull is reported to the pressure control,
  * whose limit is applied to the scheduler at once ({@code FairScheduler.limit}), as the engine does.
  *
- * <p>It records the {@code P_eff} trace, every start against the limit in force, and, for every task, the instant
- * from which the restated starvation bound applies to it — when it reached the head of its lane, or later when the
- * limit last fell while it waited — with the scheduler state the bound needs, so that the bound can be evaluated
- * after the run with the lanes' actual largest and smallest costs.
+ * <p>It records the {@code P_eff} trace and every start against the limit in force, and checks every task's start
+ * against the scheduler's starvation bound ({@link FairScheduler#startBound}, a guarantee: the lanes declare the
+ * source model's largest pull time as their {@code maxTaskCost}), evaluated when the task reached the head of its
+ * lane and again at every change of the limit while it waited — the restated bound: the bound holds with the limit
+ * in force and is evaluated anew when {@code P_eff} changes; while braked there is none (the limit is 0), so the
+ * time braked adds itself.
  *
  * <p>Not threadsafe: one run on the calling thread.
  */
@@ -48,6 +50,8 @@ final class PressureScenario {
     long backfillRows = 10_000;
     long realtimeRows = 2_000;
     List<Duration> configAt = List.of(Duration.ofMinutes(30), Duration.ofMinutes(90));
+    /** The most pulls on the source at once, over every process sharing it (0: this relay's {@code P}). */
+    int sourceMax;
     /** Pull times vary by ±noise around the model (data, plans, caches). */
     double noise = 0.10;
 
@@ -59,9 +63,15 @@ final class PressureScenario {
     record Point(long completion, Instant at, int limit) {
     }
 
-    /** One task's wait against the restated bound; everything in nanoseconds of virtual time or cost. */
-    record Wait(Job job, Instant boundFrom, long remainingNanos, long deficit, int inFlightShared, Instant started,
-            long brakedNanos) {
+    /**
+     * One task's wait: when it reached the head of its lane, when its bound was last evaluated (then, or at the last
+     * change of the limit), the start that bound allows (null while braked: no bound) and when it started.
+     */
+    record Wait(Job job, Instant head, Instant evaluated, Instant deadline, Instant started, int version) {
+    }
+
+    /** A task holding a permit. */
+    record Run(FairScheduler.Lane<Job> lane, long ticket, Instant start) {
     }
 
     /** One pull on the source. */
@@ -73,7 +83,8 @@ final class PressureScenario {
     final List<Wait> waits = new ArrayList<>();
     final List<Pull> pulls = new ArrayList<>();
     final long[] maxCost = new long[LANES.length];
-    final long[] minCost = {Long.MAX_VALUE, Long.MAX_VALUE, Long.MAX_VALUE};
+    /** The declared largest cost of each lane's tasks: the source model's worst pull at {@code P} at once. */
+    final long[] declared = new long[LANES.length];
     int maxInUse;
     int startsAboveLimit;
     int startsWhileBraked;
@@ -86,12 +97,15 @@ final class PressureScenario {
 
     // ---- run state
     private Simulation sim;
+    private int[] sourceLoad;
     private FairScheduler<Job> scheduler;
     private final List<FairScheduler.Lane<Job>> lanes = new ArrayList<>();
-    /** End times of the pulls in flight (all on shared permits here): nanos since T0 → count. */
-    private final TreeMap<Long, Integer> ends = new TreeMap<>();
+    /** The pulls in flight, in start order. */
+    private final Map<Job, Run> running = new LinkedHashMap<>();
     /** Per lane: the wait record of its head item. */
     private final Map<Integer, Wait> heads = new HashMap<>();
+    /** Counts the changes of the limit in force: a bound holds until the next one. */
+    private int version;
     private SplittableRandom rnd;
     private int seq;
     private int backfillLeft;
@@ -101,11 +115,40 @@ final class PressureScenario {
     }
 
     PressureScenario run(Duration limit) {
-        sim = new Simulation(T0, seed);
+        Simulation sim = new Simulation(T0, seed);
+        prepare(sim, new int[1], limit);
+        sim.runUntil(this::done, T0.plus(limit));
+        finish();
+        return this;
+    }
+
+    /** @return whether the backfill is done */
+    boolean done() {
+        return backfillLeft == 0;
+    }
+
+    /** Stops the pressure control (its brake's polling). */
+    void finish() {
+        control.close();
+    }
+
+    /**
+     * Sets the scenario up on a simulation, so that several scenarios — relay processes — can share one simulation
+     * and one source.
+     *
+     * @param sim the simulation
+     * @param load the pulls running on the source, shared by every process on it
+     * @param limit the longest run
+     */
+    void prepare(Simulation sim, int[] load, Duration limit) {
+        this.sim = sim;
+        this.sourceLoad = load;
         rnd = sim.split();
         scheduler = FairScheduler.builder().permits(permits).quantum(QUANTUM.toNanos()).clock(sim.clock()).build();
         for (int i = 0; i < LANES.length; i++) {
-            lanes.add(scheduler.addLane(LaneSpec.builder(LANES[i]).weight(WEIGHTS[i]).build()));
+            long rows = i == 0 ? Math.round(backfillRows * 1.05) : i == 1 ? Math.round(realtimeRows * 1.1) : 30_000;
+            declared[i] = (long) Math.ceil(source.worstSeconds(Math.max(permits, sourceMax), rows) * (1 + noise) * 1e9);
+            lanes.add(scheduler.addLane(LaneSpec.builder(LANES[i]).weight(WEIGHTS[i]).maxTaskCost(declared[i]).build()));
         }
         control = pressure.start(permits, 1, sim.clock(), sim.control()::execute, sim.control()::schedule, this::limitChanged);
         scheduler.limit(control.limit());
@@ -137,9 +180,6 @@ final class PressureScenario {
             });
         }
         sim.at(T0, this::pump);
-        sim.runUntil(() -> backfillLeft == 0, end);
-        control.close();
-        return this;
     }
 
     /** A brake verdict changed the limit (control turn). */
@@ -155,10 +195,9 @@ final class PressureScenario {
     }
 
     private void applyLimit() {
-        int before = scheduler.limit();
-        scheduler.limit(control.limit());
-        if (control.limit() < before) {
-            refreshHeads(true);
+        if (control.limit() != scheduler.limit()) {
+            scheduler.limit(control.limit());
+            version++;
         }
     }
 
@@ -166,12 +205,13 @@ final class PressureScenario {
         while (scheduler.next(this::started)) {
             // started() did the work
         }
-        refreshHeads(false);
+        refreshHeads();
     }
 
     private void started(FairScheduler.Lane<Job> lane, Job job, long ticket) {
         Instant now = sim.now();
         int inUse = scheduler.permitsInUse();
+        int onSource = ++sourceLoad[0];
         boolean atLimit = scheduler.sharedPermitsInUse() >= scheduler.sharedPermits();
         maxInUse = Math.max(maxInUse, inUse);
         if (inUse > control.limit()) {
@@ -181,26 +221,30 @@ final class PressureScenario {
             startsWhileBraked++;
         }
         Wait head = heads.remove(job.lane());
-        if (head != null && head.job() == job) {
-            waits.add(new Wait(job, head.boundFrom(), head.remainingNanos(), head.deficit(), head.inFlightShared(), now,
-                    brakedNanos(head)));
+        if (head != null && head.job() == job && head.version() != version
+                && (head.deadline() == null || !now.isAfter(head.deadline()))) {
+            // the limit changed in this turn and the task started at once, before its bound was evaluated anew (and
+            // not after the bound in force until the change)
+            waits.add(new Wait(job, head.head(), now, now, now, version));
+        } else if (head != null && head.job() == job) {
+            waits.add(new Wait(job, head.head(), head.evaluated(), head.deadline(), now, head.version()));
         } else {
-            waits.add(new Wait(job, now, 0, 0, 0, now, 0)); // started the instant it reached the head
+            waits.add(new Wait(job, now, now, now, now, version)); // started the instant it reached the head
         }
-        double seconds = source.seconds(inUse, job.rows(), now) * (1 + noise * (2 * rnd.nextDouble() - 1));
+        running.put(job, new Run(lane, ticket, now));
+        double seconds = source.seconds(onSource, job.rows(), now) * (1 + noise * (2 * rnd.nextDouble() - 1));
         Duration d = Duration.ofNanos((long) (seconds * 1e9));
         Instant end = now.plus(d);
-        ends.merge(nanos(end), 1, Integer::sum);
-        pulls.add(new Pull(job, now, end, inUse));
+        pulls.add(new Pull(job, now, end, onSource));
         sim.at(end, () -> completed(lane, job, ticket, now, d, atLimit));
     }
 
     private void completed(FairScheduler.Lane<Job> lane, Job job, long ticket, Instant started, Duration d, boolean atLimit) {
         long cost = d.toNanos();
+        sourceLoad[0]--;
         scheduler.complete(lane, ticket, cost);
-        ends.computeIfPresent(nanos(sim.now()), (k, v) -> v == 1 ? null : v - 1);
+        running.remove(job);
         maxCost[job.lane()] = Math.max(maxCost[job.lane()], cost);
-        minCost[job.lane()] = Math.min(minCost[job.lane()], cost);
         completions++;
         if (job.lane() == 0 && --backfillLeft == 0) {
             backfillDone = sim.now();
@@ -215,45 +259,32 @@ final class PressureScenario {
     }
 
     /**
-     * Records, for each lane's head item, the state from which its bound runs: when it became the head, and again
-     * whenever the limit fell while it waited (the bound restarts then).
+     * Evaluates the bound of each lane's head item when it became the head and again after every change of the limit
+     * while it waits: {@link FairScheduler#startBound} holds as long as the configuration, the limit included, does
+     * not change.
      */
-    private void refreshHeads(boolean limitFell) {
-        for (FairScheduler.Lane<Job> lane : lanes) {
+    private void refreshHeads() {
+        List<FairScheduler.Running<Job>> inFlight = null;
+        for (int i = 0; i < lanes.size(); i++) {
+            FairScheduler.Lane<Job> lane = lanes.get(i);
             Job head = lane.peek();
-            int i = lanes.indexOf(lane);
             if (head == null) {
                 heads.remove(i);
                 continue;
             }
             Wait w = heads.get(i);
-            if (w == null || w.job() != head || limitFell) {
-                heads.put(i, new Wait(head, sim.now(), remaining(), lane.deficit(), lane.inFlight(), null,
-                        control.timeBraked().toNanos()));
+            if (w == null || w.job() != head || w.version() != version) {
+                if (inFlight == null) {
+                    inFlight = new ArrayList<>();
+                    for (Run r : running.values()) {
+                        inFlight.add(FairScheduler.Running.of(r.lane(), r.ticket(), Duration.between(r.start(), sim.now()).toNanos()));
+                    }
+                }
+                long bound = scheduler.startBound(lane, inFlight);
+                Instant deadline = bound == FairScheduler.UNBOUNDED ? null : sim.now().plusNanos(bound);
+                heads.put(i, new Wait(head, w != null && w.job() == head ? w.head() : sim.now(), sim.now(), deadline, null, version));
             }
         }
-    }
-
-    /** The (u − S + 1)-th shortest remaining time of the pulls holding shared permits, 0 if a shared permit is free. */
-    private long remaining() {
-        int u = scheduler.sharedPermitsInUse();
-        int s = scheduler.sharedPermits();
-        if (u < s) {
-            return 0;
-        }
-        int k = u - s + 1;
-        long now = nanos(sim.now());
-        for (Map.Entry<Long, Integer> e : ends.entrySet()) {
-            k -= e.getValue();
-            if (k <= 0) {
-                return Math.max(0, e.getKey() - now);
-            }
-        }
-        return Long.MAX_VALUE; // every permit is held by pulls that never end: no bound
-    }
-
-    private long brakedNanos(Wait head) {
-        return control.timeBraked().toNanos() - head.brakedNanos();
     }
 
     /** @return the virtual time now (for checks that run on it) */
@@ -276,53 +307,32 @@ final class PressureScenario {
 
     // ------------------------------------------------------------------ figures
 
-    /**
-     * The restated bound for one wait: from {@code boundFrom}, the remaining time {@code r_L}, then
-     * {@code (1 + ⌈D_i / Q_i⌉)} rounds of the other lanes' {@code S_j = ⌈Q_j / m_j⌉ · C_j}, plus the time braked,
-     * with each lane's actual largest cost {@code C_j} and smallest estimate bound {@code m_j = min(Q_j, min cost)}.
-     *
-     * @param w the wait
-     * @return the latest start the bound allows
-     */
-    Instant bound(Wait w) {
-        int i = w.job().lane();
-        long others = 0;
-        for (int j = 0; j < LANES.length; j++) {
-            if (j == i || maxCost[j] == 0) {
-                continue;
-            }
-            long qj = WEIGHTS[j] * QUANTUM.toNanos();
-            long mj = Math.max(1, Math.min(qj, minCost[j]));
-            others += ((qj + mj - 1) / mj) * maxCost[j];
-        }
-        long qi = WEIGHTS[i] * QUANTUM.toNanos();
-        long debt = Math.max(0, (long) w.inFlightShared() * maxCost[i] - w.deficit());
-        long rounds = 1 + (debt + qi - 1) / qi;
-        return w.boundFrom().plusNanos(w.remainingNanos()).plusNanos(rounds * others).plusNanos(w.brakedNanos());
-    }
-
-    /** @return the waits that started after their bound */
+    /** @return the waits that started after the bound evaluated last before their start */
     List<String> boundViolations() {
         List<String> out = new ArrayList<>();
         for (Wait w : waits) {
-            Instant b = bound(w);
-            if (w.started().isAfter(b)) {
-                out.add(LANES[w.job().lane()] + " task " + w.job().seq() + " started " + w.started() + " after its bound " + b
-                        + " (from " + w.boundFrom() + ")");
+            if (w.deadline() != null && w.started().isAfter(w.deadline())) {
+                out.add(LANES[w.job().lane()] + " task " + w.job().seq() + " started " + w.started() + " after its bound "
+                        + w.deadline() + " (evaluated " + w.evaluated() + ")");
             }
         }
         return out;
     }
 
-    /** @return the longest wait over bound ratio's slack: the largest (start − boundFrom) / (bound − boundFrom) */
+    /** @return the waits of a lane that had no bound when they started (their lane was braked or could not start) */
+    long unbounded(int lane) {
+        return waits.stream().filter(w -> w.job().lane() == lane && w.deadline() == null).count();
+    }
+
+    /** @return the largest share of its bound a lane's task used: (start − evaluated) / (deadline − evaluated) */
     double worstBoundUse(int lane) {
         double worst = 0;
         for (Wait w : waits) {
-            if (w.job().lane() != lane) {
+            if (w.job().lane() != lane || w.deadline() == null) {
                 continue;
             }
-            long allowed = Duration.between(w.boundFrom(), bound(w)).toNanos();
-            long used = Duration.between(w.boundFrom(), w.started()).toNanos();
+            long allowed = Duration.between(w.evaluated(), w.deadline()).toNanos();
+            long used = Duration.between(w.evaluated(), w.started()).toNanos();
             if (allowed > 0) {
                 worst = Math.max(worst, (double) used / allowed);
             }
@@ -335,7 +345,7 @@ final class PressureScenario {
         Duration worst = Duration.ZERO;
         for (Wait w : waits) {
             if (w.job().lane() == lane) {
-                Duration d = Duration.between(w.boundFrom(), w.started());
+                Duration d = Duration.between(w.head(), w.started());
                 worst = d.compareTo(worst) > 0 ? d : worst;
             }
         }
