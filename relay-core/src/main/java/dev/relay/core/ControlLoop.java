@@ -223,21 +223,21 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
 
     /** A run's worker is done with it: decide, end its lease, refill, dispatch. */
     private void finishTurn(TaskRun run) {
-        if (run.stage != TaskRun.Stage.RUNNING) {
+        if (run.stage() != TaskRun.Stage.RUNNING) {
             return; // withdrawn at shutdown: its lease was released already
         }
         try {
             inFlight.remove(run);
             LaneRun lane = run.lane;
             turn.touch(lane);
-            long service = Math.max(0, turn.now() - run.startNanos);
+            long service = Math.max(0, turn.now() - run.since);
             long cost = config.costMeasure == CostMeasure.ROWS ? Math.max(1, run.rows) : service;
             scheduler.complete(lane.slane, run.ticket, cost);
             lane.stats.recordService(service, cost);
             if (pressure != null) {
                 recordPull(run, service);
             }
-            endAttempt(run, policy.afterAttempt(run.error, run.withdrawn(), run.task, lane.spec.retryPolicy(), stopping,
+            endAttempt(run, policy.afterAttempt(run.error, run.withdrawn(), run.task(), lane.spec.retryPolicy(), stopping,
                     config.random), service);
             lanes.settle(lane);
             if (stopping) {
@@ -330,19 +330,19 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
     @Override
     public void onStart(FairScheduler.Lane<TaskRun> slane, TaskRun run, long ticket) {
         LaneRun lane = run.lane;
-        run.stage = TaskRun.Stage.RUNNING;
+        run.stage(TaskRun.Stage.RUNNING);
         run.ticket = ticket;
         long now = turn.now();
-        run.startNanos = now;
-        run.atLimit = scheduler.sharedPermitsInUse() >= scheduler.sharedPermits();
+        long waited = Math.max(0, now - run.since);
+        run.since = now;
+        run.atLimit(scheduler.sharedPermitsInUse() >= scheduler.sharedPermits());
         inFlight.add(run);
         turn.touch(lane);
         lastStartLane = lane;
-        long waited = Math.max(0, now - run.readyNanos);
         lane.stats.recordStart(waited);
         int inUse = scheduler.permitsInUse();
         maxInUse = Math.max(maxInUse, inUse);
-        notify.started(run.task, waited, inUse);
+        notify.started(run.task(), waited, inUse);
         TaskRun from = continuationFrom;
         continuationFrom = null;
         if (from != null && from.handOff(run)) {
@@ -359,10 +359,10 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
     }
 
     private void handleRefused(TaskRun run, RuntimeException refusal) {
-        if (run.stage != TaskRun.Stage.RUNNING) {
+        if (run.stage() != TaskRun.Stage.RUNNING) {
             return; // abandoned at shutdown meanwhile
         }
-        LOG.error("the worker executor refused task {}; it is given back and polled again later", run.task.id(), refusal);
+        LOG.error("the worker executor refused task {}; it is given back and polled again later", run.task().id(), refusal);
         inFlight.remove(run);
         turn.touch(run.lane);
         scheduler.complete(run.lane.slane, run.ticket, 0);
@@ -378,7 +378,7 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
         long bound = lane.headBound(running);
         lane.stats.headBound = bound;
         lane.stats.headEstimate = lane.headEstimate(running);
-        notify.reachedHead(head.task, bound);
+        notify.reachedHead(head.task(), bound);
     }
 
     /** @return the tasks holding permits, with the cost each has accrued by now, for the start bounds */
@@ -391,12 +391,12 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
     private void endAttempt(TaskRun run, AttemptPolicy.Verdict v, long serviceNanos) {
         LaneRun lane = run.lane;
         LaneStats s = lane.stats;
-        Task task = run.task;
-        run.stage = TaskRun.Stage.ENDED;
+        Task task = run.task();
+        run.stage(TaskRun.Stage.ENDED);
         switch (v.action()) {
             case COMPLETE -> {
                 // the worker completed the lease already (TaskRun.attempt)
-                LaneStats.add(run.leaseLost ? s.leasesLost : s.completed, 1);
+                LaneStats.add(run.leaseLost() ? s.leasesLost : s.completed, 1);
                 LaneStats.add(s.rows, run.rows);
                 lane.consecutiveFailures = 0;
                 notify.completed(task, serviceNanos, run.rows);
@@ -527,9 +527,9 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
     private void recordPull(TaskRun run, long serviceNanos) {
         PullSample.Outcome outcome = run.withdrawn() ? PullSample.Outcome.FAILED
                 : run.error == null ? PullSample.Outcome.SUCCESS : pressure.outcomeOf(run.error);
-        Duration window = run.task.window().map(Window::length).orElse(Duration.ZERO);
-        if (pressure.record(new PullSample(run.task.source(), Clocks.instant(run.startNanos), Duration.ofNanos(serviceNanos),
-                Math.max(0, run.rows), window.isNegative() ? Duration.ZERO : window, outcome, run.atLimit))) {
+        Duration window = run.task().window().map(Window::length).orElse(Duration.ZERO);
+        if (pressure.record(new PullSample(run.task().source(), Clocks.instant(run.since), Duration.ofNanos(serviceNanos),
+                Math.max(0, run.rows), window.isNegative() ? Duration.ZERO : window, outcome, run.atLimit()))) {
             applyLimit(false);
         }
         publishPressure();
@@ -592,7 +592,7 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
             if (r.claimEnding(TaskRun.BY_CONTROL)) {
                 lanes.giveBack(r);
             } else { // the attempt succeeded and its worker completes the lease
-                r.stage = TaskRun.Stage.ENDED;
+                r.stage(TaskRun.Stage.ENDED);
                 LaneStats.add(r.lane.stats.completed, 1);
                 lanes.completed(r);
             }
