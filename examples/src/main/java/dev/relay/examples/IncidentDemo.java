@@ -1,7 +1,11 @@
 package dev.relay.examples;
 
+import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 
 /**
@@ -65,6 +69,11 @@ public final class IncidentDemo {
             err.println("relay-demo: " + unavailable);
             return USAGE;
         }
+        String unwritable = unwritable(options.report());
+        if (unwritable != null) {
+            err.println("relay-demo: --report " + options.report() + ": " + unwritable);
+            return USAGE;
+        }
         try {
             return replay(options, out, terminal && !options.plain());
         } catch (InterruptedException e) {
@@ -100,6 +109,35 @@ public final class IncidentDemo {
         return null;
     }
 
+    /**
+     * Checks before the replay that the report can be written where asked, so that minutes of replay do not end
+     * in an I/O error: creates the missing directories and opens the file for writing (removing it again if it
+     * did not exist).
+     *
+     * @return why the report cannot be written there, or null
+     */
+    static String unwritable(Path report) {
+        Path abs = report.toAbsolutePath();
+        if (Files.isDirectory(abs)) {
+            return "is a directory; give a file name, e.g. " + abs.resolve("relay-demo-report.html");
+        }
+        boolean existed = Files.exists(abs);
+        try {
+            if (abs.getParent() != null) {
+                Files.createDirectories(abs.getParent());
+            }
+            try (OutputStream probe = Files.newOutputStream(abs, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
+                probe.flush();
+            }
+            if (!existed) {
+                Files.delete(abs);
+            }
+            return null;
+        } catch (IOException | SecurityException e) {
+            return "cannot write the report there (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")";
+        }
+    }
+
     private static boolean onClasspath(String className) {
         try {
             Class.forName(className, false, IncidentDemo.class.getClassLoader());
@@ -113,8 +151,11 @@ public final class IncidentDemo {
         String title = String.format("relay demo: PeMS relay host down %d day%s, then restarted; P = %d source permit%s",
                 o.outageDays(), o.outageDays() == 1 ? "" : "s", o.permits(), o.permits() == 1 ? "" : "s");
         long wallStart = System.nanoTime();
+        LiveView view = new LiveView(out, ansi, title);
+        // at once, before the seconds it takes to generate the source tables
+        view.preparing(String.format("generating the PeMS-shaped source in H2: 9 districts x %d station%s of 30 s samples"
+                + " over the outage and the catch-up, and the 6 config tables ...", o.stations(), o.stations() == 1 ? "" : "s"));
         try (IncidentScenario scenario = new IncidentScenario(o)) {
-            LiveView view = new LiveView(out, ansi, title);
             Duration slice = o.speed() == 0 ? Duration.ofMinutes(10)
                     : Duration.ofMillis(Math.max(1, Math.round(o.speed() * LiveView.FRAME_MILLIS)));
             long simStartNanos = System.nanoTime();
@@ -134,6 +175,7 @@ public final class IncidentDemo {
             view.update(scenario, true);
             Warehouse.Check check = scenario.verify();
             Verdict verdict = Verdict.judge(scenario, check);
+            view.preparing("replaying the same tasks the old relay's way (one FIFO queue) for the comparison ...");
             OldRelayBaseline.Result old = OldRelayBaseline.run(o);
             Path report = new HtmlReport(scenario, verdict, old).write(o.report());
             out.println();

@@ -7,8 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -50,6 +52,29 @@ class CommandLineTest {
         assertFalse(err().contains("Exception"), err());
         assertFalse(err().contains("\tat "), err());
         assertEquals("", out.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void report_aDirectory_exit2BeforeTheReplay(@TempDir Path dir) {
+        assertEquals(IncidentDemo.USAGE, run("--report", dir.toString()));
+        assertTrue(err().contains("--report " + dir + ": is a directory"), err());
+        assertEquals("", out.toString(StandardCharsets.UTF_8), "nothing replayed");
+    }
+
+    @Test
+    void report_underARegularFile_exit2BeforeTheReplay(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("a-file"), "x");
+        assertEquals(IncidentDemo.USAGE, run("--report", file.resolve("report.html").toString()));
+        assertTrue(err().contains("cannot write the report there"), err());
+        assertFalse(err().contains("\tat "), err());
+        assertEquals("", out.toString(StandardCharsets.UTF_8), "nothing replayed");
+    }
+
+    @Test
+    void report_writablePlace_isLeftAsItWas(@TempDir Path dir) {
+        Path report = dir.resolve("sub").resolve("report.html");
+        assertEquals(null, IncidentDemo.unwritable(report));
+        assertFalse(Files.exists(report), "the probe leaves no empty report behind");
     }
 
     @Test
