@@ -78,17 +78,26 @@ class CommandLineTest {
     }
 
     @Test
-    void kafka_withoutTheModule_saysWhatIsMissing() {
-        assertEquals(IncidentDemo.USAGE, run("--kafka", "localhost:9092"));
-        assertTrue(err().contains("--kafka needs the relay-kafka module"), err());
+    void kafka_notAnAddress_usageNamesTheValue() {
+        assertEquals(IncidentDemo.USAGE, run("--kafka", "localhost"));
+        assertTrue(err().contains("--kafka wants HOST:PORT[,HOST:PORT...] or 'embedded' but got 'localhost'"), err());
         assertFalse(err().contains("Exception"), err());
     }
 
     @Test
-    void realDatabases_notWiredYet_saySo() {
-        assertEquals(IncidentDemo.USAGE, run("--source-url", "jdbc:oracle:thin:@//db:1521/PEMS"));
-        assertTrue(err().contains("--source-url is not wired into the demo yet"), err());
-        assertFalse(err().contains("oracle:thin"), "the URL (which may hold credentials) is not echoed: " + err());
+    void sourceUrl_notPostgreSql_usageWithoutEchoingTheUrl() {
+        assertEquals(IncidentDemo.USAGE, run("--source-url", "jdbc:oracle:thin:scott/tiger@//db:1521/PEMS"));
+        assertTrue(err().contains("--source-url wants a PostgreSQL JDBC URL"), err());
+        assertFalse(err().contains("tiger"), "the URL (which may hold credentials) is not echoed: " + err());
+    }
+
+    @Test
+    void sinkUrl_unreachable_exit2BeforeTheReplay() {
+        assertEquals(IncidentDemo.USAGE, run("--sink-url", "jdbc:postgresql://127.0.0.1:1/test?user=relay&password=s3cret"
+                + "&connectTimeout=2"));
+        assertTrue(err().contains("--sink-url: cannot connect"), err());
+        assertFalse(err().contains("s3cret"), "the URL (which may hold credentials) is not echoed: " + err());
+        assertEquals("", out.toString(StandardCharsets.UTF_8), "nothing replayed");
     }
 
     @Test
