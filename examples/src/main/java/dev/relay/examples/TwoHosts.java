@@ -167,9 +167,11 @@ final class TwoHosts implements AutoCloseable {
             source.close();
             handoff.close();
             if (broker != null) {
-                broker.close();
-                try (Stream<Path> files = Files.walk(brokerDir)) {
-                    files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+                broker.close(); // removes its log directories
+                if (Files.exists(brokerDir)) {
+                    try (Stream<Path> files = Files.walk(brokerDir)) {
+                        files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+                    }
                 }
             }
         }
