@@ -60,9 +60,12 @@ record DemoOptions(int outageDays, int permits, int stations, int configScale, d
             "  --seed N             seed of the simulated source times (default 375)",
             "  --report FILE        where to write the HTML report (default: relay-demo-report.html in the temp dir)",
             "  --plain              print plain periodic lines instead of the live view",
-            "  --kafka HOST:PORT    use a Kafka cluster as the task queue (needs the relay-kafka module)",
-            "  --source-url URL     pull from a real source database over JDBC instead of the embedded H2",
-            "  --sink-url URL       write to a real sink database over JDBC instead of the embedded H2",
+            "  --kafka HOST:PORT    two hosts: the source-side relay hands each task's rows through this Kafka",
+            "                       cluster to an uploader-side relay (its own scheduler) that loads the warehouse;",
+            "                       --kafka embedded starts a broker in this JVM",
+            "  --source-url URL     pull from PostgreSQL (jdbc:postgresql://HOST:PORT/DB?user=...) instead of the",
+            "                       embedded H2; the demo re-creates its schemas relay_demo_src_* there",
+            "  --sink-url URL       write to PostgreSQL instead of the embedded H2 (schemas relay_demo_wh_*)",
             "  --help               print this help",
             "",
             "exit status: 0 when every bound held and the sink matches the source, 1 when a bound was broken",
@@ -115,15 +118,31 @@ record DemoOptions(int outageDays, int permits, int stations, int configScale, d
                 case "--speed" -> speed = doubleValue(flag, value(flag, inline, rest), 0, 1e9);
                 case "--seed" -> seed = longValue(flag, value(flag, inline, rest));
                 case "--report" -> report = pathValue(flag, value(flag, inline, rest));
-                case "--kafka" -> kafka = Optional.of(value(flag, inline, rest));
-                case "--source-url" -> source = Optional.of(value(flag, inline, rest));
-                case "--sink-url" -> sink = Optional.of(value(flag, inline, rest));
+                case "--kafka" -> kafka = Optional.of(kafkaValue(flag, value(flag, inline, rest)));
+                case "--source-url" -> source = Optional.of(postgresUrl(flag, value(flag, inline, rest)));
+                case "--sink-url" -> sink = Optional.of(postgresUrl(flag, value(flag, inline, rest)));
                 default -> throw new UsageException(arg.startsWith("-") ? "unknown option '" + printable(arg) + "'"
                         : "unexpected argument '" + printable(arg) + "' (options start with --)");
             }
         }
         return new DemoOptions(days, permits, stations, configScale, speed, deadline, seed, report, plain, kafka,
                 source, sink);
+    }
+
+    private static String kafkaValue(String flag, String v) throws UsageException {
+        if (v.equals("embedded") || v.matches("[A-Za-z0-9.\\[\\]:_-]+:[0-9]{1,5}(,[A-Za-z0-9.\\[\\]:_-]+:[0-9]{1,5})*")) {
+            return v;
+        }
+        throw new UsageException(flag + " wants HOST:PORT[,HOST:PORT...] or 'embedded' but got '" + printable(v) + "'");
+    }
+
+    private static String postgresUrl(String flag, String v) throws UsageException {
+        if (v.startsWith("jdbc:postgresql:")) {
+            return v;
+        }
+        // the URL is not echoed: it may hold a password
+        throw new UsageException(flag + " wants a PostgreSQL JDBC URL (jdbc:postgresql://HOST:PORT/DB?user=USER); the"
+                + " demo pulls from and writes to PostgreSQL or its embedded H2 only");
     }
 
     private static String value(String flag, String inline, List<String> rest) throws UsageException {

@@ -19,8 +19,9 @@ import java.util.Map;
 
 /**
  * Writes the demo's report: one self-contained HTML file (inline CSS and SVG, no script, no network) with the
- * verdict, per-lane figures and three charts — completions over time per lane, the wait distribution per lane,
- * and the source permits in use over time, stacked by lane.
+ * verdict, per-lane figures and four charts — the first day's config snapshots done after 19:00 by relay and by
+ * the old relay (one FIFO queue), completions over time per lane, the wait distribution per lane, and the source
+ * permits in use over time, stacked by lane. Every chart's axes carry a title with the unit.
  *
  * <p>Not threadsafe; stateless apart from the run it is given.
  */
@@ -90,6 +91,10 @@ final class HtmlReport {
         h.append("<div class=\"verdict ").append(verdict.passed() ? "pass" : "fail").append("\">")
                 .append(esc(verdict.line())).append("</div>\n");
         h.append(comparison());
+        h.append("<h2>The first day's 19:00 config snapshots: relay beside the old relay</h2>\n<p class=\"sub\">Snapshots ")
+                .append("done against time since they were due, for the same tasks and source times. The old relay's one FIFO ")
+                .append("queue holds them behind the whole backlog; relay's config lane starts them within its bound.</p>\n");
+        h.append(contrastChart());
         h.append(legend());
 
         h.append("<h2>Completions over time, per lane</h2>\n<p class=\"sub\">Tasks done since the restart (each lane on its ")
@@ -141,15 +146,90 @@ final class HtmlReport {
         return sb.append("</div>\n").toString();
     }
 
+    // ------------------------------------------------------------------ chart 0: relay beside the old relay
+
+    private String contrastChart() {
+        int left = 80;
+        int right = 260;
+        int top = 20;
+        int plotH = 180;
+        int height = top + plotH + 50;
+        double plotW = WIDTH - left - right;
+        int tables = PemsSource.CONFIG_TABLES.size();
+        Svg svg = new Svg(WIDTH, height, "contrast");
+        Verdict.ConfigDay first = verdict.configDays().isEmpty() ? null : verdict.configDays().get(0);
+        List<Duration> relayDone = new ArrayList<>();
+        if (first != null) {
+            java.time.LocalDate day = local(first.due()).toLocalDate();
+            for (RunRecorder.Completion c : completions) {
+                if (c.task().lane().equals(IncidentScenario.CONFIG)
+                        && c.task().snapshot().map(s -> s.asOf().equals(day)).orElse(false)) {
+                    relayDone.add(Duration.between(first.due(), c.at()));
+                }
+            }
+        }
+        relayDone.sort(null);
+        List<Duration> oldDone = old.configCompletions();
+        Duration span = Duration.ofHours(1);
+        for (Duration d : oldDone) {
+            span = d.compareTo(span) > 0 ? d : span;
+        }
+        for (Duration d : relayDone) {
+            span = d.compareTo(span) > 0 ? d : span;
+        }
+        long hours = (long) Math.ceil(span.toMinutes() * 1.08 / 60.0);
+        double spanSeconds = hours * 3600.0;
+        svg.rect(left, top, plotW, plotH, "#fafafa", "#ccc");
+        for (int k = 0; k <= tables; k += 2) {
+            double y = top + plotH - plotH * k / (double) tables;
+            svg.line(left - 4, y, left, y, "#555", 1, null);
+            svg.text(left - 8, y + 4, Integer.toString(k), "end", 11, "#555", false);
+        }
+        long step = hours <= 6 ? 1 : hours <= 24 ? 2 : hours <= 72 ? 6 : 12;
+        for (long hh = 0; hh <= hours; hh += step) {
+            double x = left + plotW * hh * 3600.0 / spanSeconds;
+            svg.line(x, top + plotH, x, top + plotH + 4, "#555", 1, null);
+            svg.text(x, top + plotH + 16, hh + " h", "middle", 11, "#555", false);
+        }
+        svg.text(left + plotW / 2, top + plotH + 36, "time since the snapshots were due at 19:00 (hours, simulated)", "middle",
+                12, "#333", false);
+        svg.verticalText(18, top + plotH / 2.0, "config snapshots done (of " + tables + ")", 12, "#333");
+        String[] series = {"relay", "old"};
+        for (String which : series) {
+            List<Duration> done = which.equals("relay") ? relayDone : oldDone;
+            String color = which.equals("relay") ? COLORS.get(IncidentScenario.CONFIG) : "#444";
+            StringBuilder pts = new StringBuilder().append(fmt(left)).append(',').append(fmt(top + plotH));
+            int k = 0;
+            double x = left;
+            for (Duration d : done) {
+                x = left + plotW * Math.min(1, d.toNanos() / 1e9 / spanSeconds);
+                pts.append(' ').append(fmt(x)).append(',').append(fmt(top + plotH - plotH * k / (double) tables));
+                k++;
+                pts.append(' ').append(fmt(x)).append(',').append(fmt(top + plotH - plotH * k / (double) tables));
+            }
+            pts.append(' ').append(fmt(left + plotW)).append(',').append(fmt(top + plotH - plotH * k / (double) tables));
+            svg.polyline(pts.toString(), color, which.equals("relay") ? 3 : 2.5);
+            String label = which.equals("relay")
+                    ? "relay: all done after " + Verdict.fmt(first == null ? null : first.done())
+                    : "old relay: " + (old.configDone() == null ? "not done within the run" : "all done after " + Verdict.fmt(old.configDone()));
+            double ly = which.equals("relay") ? top + 14 : top + 34;
+            svg.line(left + plotW + 12, ly - 4, left + plotW + 36, ly - 4, color, which.equals("relay") ? 3 : 2.5, null);
+            svg.text(left + plotW + 42, ly, esc(label), "start", 12, color, true);
+        }
+        svg.text(left + plotW + 42, top + 56, esc("old relay's first start: after " + Verdict.fmt(old.configFirstWait())),
+                "start", 11, "#555", false);
+        return svg.toString();
+    }
+
     // ------------------------------------------------------------------ chart 1: completions over time
 
     private String completionsChart() {
         int panelH = 120;
-        int left = 70;
+        int left = 90;
         int right = 20;
         int top = 10;
         int gap = 22;
-        int height = top + LANES.size() * (panelH + gap) + 20;
+        int height = top + LANES.size() * (panelH + gap) + 36;
         Svg svg = new Svg(WIDTH, height, "completions");
         double plotW = WIDTH - left - right;
         for (int i = 0; i < LANES.size(); i++) {
@@ -176,6 +256,8 @@ final class HtmlReport {
             svg.polyline(pts.toString(), COLORS.get(lane), 2);
         }
         timeAxis(svg, left, top + LANES.size() * (panelH + gap) - gap + 4, plotW);
+        svg.verticalText(14, top + LANES.size() * (panelH + gap) / 2.0, "tasks done since the restart (count, per lane)", 12, "#333");
+        svg.text(left + plotW / 2, height - 2, "simulated time, America/Los_Angeles (day and hour)", "middle", 12, "#333", false);
         return svg.toString();
     }
 
@@ -205,11 +287,11 @@ final class HtmlReport {
     // ------------------------------------------------------------------ chart 2: wait distribution
 
     private String waitChart() {
-        int panelW = 360;
+        int panelW = 350;
         int panelH = 170;
         int gapX = 40;
         int top = 40;
-        int left = 40;
+        int left = 70;
         int height = top + panelH + 44;
         Svg svg = new Svg(WIDTH, height, "waits");
         double lo = Math.log10(0.1);
@@ -267,8 +349,9 @@ final class HtmlReport {
                 svg.text(x0 + panelW - 6, top + 28, "for a day's first snapshot", "end", 10, "#d93025", false);
             }
         }
-        svg.text(left + (3 * panelW + 2 * gapX) / 2.0, height - 6, "wait from ready in the queue to start on a source permit",
-                "middle", 11, "#555", false);
+        svg.text(left + (3 * panelW + 2 * gapX) / 2.0, height - 6, "wait from ready in the queue to start on a source permit"
+                + " (log scale: seconds to days)", "middle", 12, "#333", false);
+        svg.verticalText(14, top + panelH / 2.0, "share of the lane's tasks (%)", 12, "#333");
         return svg.toString();
     }
 
@@ -290,7 +373,7 @@ final class HtmlReport {
         int right = 20;
         int top = 22;
         int plotH = 200;
-        int height = top + plotH + 30;
+        int height = top + plotH + 46;
         int buckets = 240;
         int permits = scenario.options().permits();
         double plotW = WIDTH - left - right;
@@ -346,6 +429,8 @@ final class HtmlReport {
         svg.text(left - 8, top + plotH, "0", "end", 11, "#555", false);
         markers(svg, left, top, plotW, plotH);
         timeAxis(svg, left, top + plotH + 4, plotW);
+        svg.verticalText(14, top + plotH / 2.0, "source permits in use", 12, "#333");
+        svg.text(left + plotW / 2, height - 2, "simulated time, America/Los_Angeles (day and hour)", "middle", 12, "#333", false);
         return svg.toString();
     }
 
@@ -479,6 +564,13 @@ final class HtmlReport {
                 sb.append(" font-weight=\"600\"");
             }
             sb.append('>').append(escaped).append("</text>\n");
+        }
+
+        /** An axis title written bottom to top, centred on (x, y). */
+        void verticalText(double x, double y, String escaped, int size, String color) {
+            sb.append("<text x=\"").append(fmt(x)).append("\" y=\"").append(fmt(y)).append("\" text-anchor=\"middle\" font-size=\"")
+                    .append(size).append("\" fill=\"").append(color).append("\" transform=\"rotate(-90 ").append(fmt(x)).append(' ')
+                    .append(fmt(y)).append(")\">").append(escaped).append("</text>\n");
         }
 
         @Override

@@ -1,7 +1,11 @@
 package dev.relay.examples;
 
+import java.io.IOException;
+import java.io.OutputStream;
 import java.io.PrintStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 
 /**
@@ -65,6 +69,11 @@ public final class IncidentDemo {
             err.println("relay-demo: " + unavailable);
             return USAGE;
         }
+        String unwritable = unwritable(options.report());
+        if (unwritable != null) {
+            err.println("relay-demo: --report " + options.report() + ": " + unwritable);
+            return USAGE;
+        }
         try {
             return replay(options, out, terminal && !options.plain());
         } catch (InterruptedException e) {
@@ -82,30 +91,48 @@ public final class IncidentDemo {
         }
     }
 
-    /** @return why an external system the options ask for cannot be used, or null */
+    /** @return why an external system the options ask for cannot be reached, or null (checked before the replay) */
     private static String unavailable(DemoOptions o) {
-        if (o.kafka().isPresent()) {
-            if (!onClasspath("dev.relay.kafka.KafkaTaskQueue")) {
-                return "--kafka needs the relay-kafka module, which this build does not include yet; "
-                        + "run without --kafka to use the in-memory queue";
+        for (java.util.Map.Entry<String, java.util.Optional<String>> url : java.util.List.of(
+                java.util.Map.entry("--source-url", o.sourceUrl()), java.util.Map.entry("--sink-url", o.sinkUrl()))) {
+            if (url.getValue().isPresent()) {
+                try (java.sql.Connection c = java.sql.DriverManager.getConnection(url.getValue().get())) {
+                    c.isValid(5);
+                } catch (java.sql.SQLException e) {
+                    // the URL is not echoed: it may hold a password
+                    return url.getKey() + ": cannot connect (" + e.getMessage() + ")";
+                }
             }
-            return "--kafka is not wired into the demo yet (the compressed replay runs on a virtual clock, which a real "
-                    + "Kafka cluster cannot follow); run without --kafka";
-        }
-        if (o.sourceUrl().isPresent() || o.sinkUrl().isPresent()) {
-            String flag = o.sourceUrl().isPresent() ? "--source-url" : "--sink-url";
-            return flag + " is not wired into the demo yet: the replay generates its own PeMS-shaped source data and "
-                    + "checks the sink against it, so it needs the embedded databases; run without " + flag;
         }
         return null;
     }
 
-    private static boolean onClasspath(String className) {
+    /**
+     * Checks before the replay that the report can be written where asked, so that minutes of replay do not end
+     * in an I/O error: creates the missing directories and opens the file for writing (removing it again if it
+     * did not exist).
+     *
+     * @return why the report cannot be written there, or null
+     */
+    static String unwritable(Path report) {
+        Path abs = report.toAbsolutePath();
+        if (Files.isDirectory(abs)) {
+            return "is a directory; give a file name, e.g. " + abs.resolve("relay-demo-report.html");
+        }
+        boolean existed = Files.exists(abs);
         try {
-            Class.forName(className, false, IncidentDemo.class.getClassLoader());
-            return true;
-        } catch (ClassNotFoundException e) {
-            return false;
+            if (abs.getParent() != null) {
+                Files.createDirectories(abs.getParent());
+            }
+            try (OutputStream probe = Files.newOutputStream(abs, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
+                probe.flush();
+            }
+            if (!existed) {
+                Files.delete(abs);
+            }
+            return null;
+        } catch (IOException | SecurityException e) {
+            return "cannot write the report there (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")";
         }
     }
 
@@ -113,8 +140,13 @@ public final class IncidentDemo {
         String title = String.format("relay demo: PeMS relay host down %d day%s, then restarted; P = %d source permit%s",
                 o.outageDays(), o.outageDays() == 1 ? "" : "s", o.permits(), o.permits() == 1 ? "" : "s");
         long wallStart = System.nanoTime();
+        LiveView view = new LiveView(out, ansi, title);
+        // at once, before the seconds it takes to generate the source tables
+        view.preparing(String.format("generating the PeMS-shaped source in %s: 9 districts x %d station%s of 30 s samples"
+                + " over the outage and the catch-up, and the 6 config tables%s ...",
+                o.sourceUrl().isPresent() ? "PostgreSQL" : "H2", o.stations(), o.stations() == 1 ? "" : "s",
+                o.kafka().isPresent() ? "; starting the uploader host's relay and the hand-off through Kafka" : ""));
         try (IncidentScenario scenario = new IncidentScenario(o)) {
-            LiveView view = new LiveView(out, ansi, title);
             Duration slice = o.speed() == 0 ? Duration.ofMinutes(10)
                     : Duration.ofMillis(Math.max(1, Math.round(o.speed() * LiveView.FRAME_MILLIS)));
             long simStartNanos = System.nanoTime();
@@ -134,6 +166,7 @@ public final class IncidentDemo {
             view.update(scenario, true);
             Warehouse.Check check = scenario.verify();
             Verdict verdict = Verdict.judge(scenario, check);
+            view.preparing("replaying the same tasks the old relay's way (one FIFO queue) for the comparison ...");
             OldRelayBaseline.Result old = OldRelayBaseline.run(o);
             Path report = new HtmlReport(scenario, verdict, old).write(o.report());
             out.println();
@@ -143,6 +176,7 @@ public final class IncidentDemo {
                     + " snapshots after %s and finished them %s after 19:00; realtime worst wait %s%n",
                     Verdict.fmt(old.configFirstWait()), old.configDone() == null ? "not within days" : Verdict.fmt(old.configDone()),
                     Verdict.fmt(old.realtimeWorstWait()));
+            scenario.twoHosts().ifPresent(two -> out.println(two.summary(scenario.snapshot().completed())));
             out.println("report: " + report);
             out.println(verdict.line());
             return verdict.passed() ? OK : FAILED;

@@ -66,6 +66,8 @@ final class IncidentScenario implements AutoCloseable {
     private final InMemoryCompletionLedger ledger = new InMemoryCompletionLedger();
     private final ScenarioPlanner planner;
     private final Relay relay;
+    /** The uploader host and the Kafka hand-off between, in two-host mode ({@code --kafka}); else null. */
+    private final TwoHosts twoHosts;
     private final Instant restart;
     private final LocalDateTime outageStart;
     private final Instant limit;
@@ -81,17 +83,23 @@ final class IncidentScenario implements AutoCloseable {
         this.limit = restart.plus(Duration.ofDays(2L * options.outageDays() + 3));
         PemsSource src = null;
         Warehouse wh = null;
+        DemoDatabase srcDb = null;
+        DemoDatabase whDb = null;
         try {
-            src = new PemsSource(options.stations(), options.configScale());
-            wh = new Warehouse();
+            srcDb = options.sourceUrl().isPresent() ? DemoDatabase.postgres(options.sourceUrl().get(), "relay_demo_src_")
+                    : DemoDatabase.h2("pems-source", ";MODE=Oracle");
+            src = new PemsSource(srcDb, options.stations(), options.configScale());
+            whDb = options.sinkUrl().isPresent() ? DemoDatabase.postgres(options.sinkUrl().get(), "relay_demo_wh_")
+                    : DemoDatabase.h2("pems-warehouse", "");
+            wh = new Warehouse(whDb);
             // what the detectors wrote while the relay host was down
             src.generate(outageStart, RESTART);
         } catch (SQLException | RuntimeException e) {
-            if (src != null) {
-                src.close();
+            if (srcDb != null) {
+                srcDb.close();
             }
-            if (wh != null) {
-                wh.close();
+            if (whDb != null) {
+                whDb.close();
             }
             throw e;
         }
@@ -103,11 +111,12 @@ final class IncidentScenario implements AutoCloseable {
         queue = sim.queue();
         SourceTimeModel model = new SourceTimeModel(options.seed());
 
-        JdbcPuller jdbc = JdbcPuller.builder(source.dataSource(), Dialect.H2)
-                .query(SourceQuery.window(VDS_SOURCE,
-                                "SELECT * FROM ${" + DISTRICT_PARAMETER + "}.VDS30SEC WHERE SAMPLE_TIME >= :start AND SAMPLE_TIME < :end")
+        DemoDatabase sdb = source.database();
+        JdbcPuller jdbc = JdbcPuller.builder(source.dataSource(), sdb.dialect())
+                .query(SourceQuery.window(VDS_SOURCE, "SELECT * FROM " + sdb.schemaPrefix() + "${" + DISTRICT_PARAMETER
+                                + "}.VDS30SEC WHERE SAMPLE_TIME >= :start AND SAMPLE_TIME < :end")
                         .identifier(DISTRICT_PARAMETER, "D(3|4|5|6|7|8|10|11|12)").build())
-                .query(SourceQuery.snapshot(CONFIG_SOURCE, "SELECT * FROM PEMS.${" + TABLE_PARAMETER + "}")
+                .query(SourceQuery.snapshot(CONFIG_SOURCE, "SELECT * FROM " + sdb.schema("PEMS") + ".${" + TABLE_PARAMETER + "}")
                         .identifier(TABLE_PARAMETER, "(CONTROLLER|DETECTOR|STATION)_CONFIG(_LOG)?").build())
                 .build();
         // the simulation learns how long the task holds the source; the rows come from the real pull
@@ -116,18 +125,37 @@ final class IncidentScenario implements AutoCloseable {
             timed.open(task).close();
             return jdbc.open(task);
         };
-        Sink windows = WindowSink.builder(warehouse.dataSource(), Dialect.H2).table("RAW.VDS30SEC")
+        Dialect wd = warehouse.database().dialect();
+        Sink windows = WindowSink.builder(warehouse.dataSource(), wd).table(warehouse.rawTable())
                 .timeColumn("SAMPLE_TIME").taskColumn("DISTRICT", DISTRICT_PARAMETER).build();
-        Sink snapshots = SnapshotSink.builder(warehouse.dataSource(), Dialect.H2).table("PEMS.${" + TABLE_PARAMETER + "}")
+        Sink snapshots = SnapshotSink.builder(warehouse.dataSource(), wd).table(warehouse.configSchema() + ".${" + TABLE_PARAMETER + "}")
                 .identifier(TABLE_PARAMETER, "(CONTROLLER|DETECTOR|STATION)_CONFIG(_LOG)?").minimumRows(1).build();
+        List<LaneSpec> lanes = List.of(LaneSpec.builder(BACKFILL).weight(SourceTimeModel.W_BACKFILL).build(),
+                LaneSpec.builder(REALTIME).weight(SourceTimeModel.W_REALTIME).build(),
+                LaneSpec.builder(CONFIG).weight(SourceTimeModel.W_CONFIG).build());
+        if (options.kafka().isPresent()) {
+            // two hosts: this relay (the puller host's) hands every task off through Kafka; the uploader host's relay,
+            // with its own scheduler, loads the committed hand-offs into the warehouse's sinks
+            try {
+                twoHosts = TwoHosts.start(options.kafka().get(), lanes, windows, snapshots, CONFIG, options.permits());
+            } catch (Exception e) {
+                close(source, warehouse);
+                throw new IllegalStateException("could not start the two-host hand-off through Kafka at "
+                        + options.kafka().get() + ": " + e.getMessage(), e);
+            }
+            windows = twoHosts.handoff();
+            snapshots = twoHosts.handoff();
+        } else {
+            twoHosts = null;
+        }
 
         relay = Relay.builder()
                 .queue(queue)
                 .puller(puller)
                 .sink(windows)
-                .lane(LaneSpec.builder(BACKFILL).weight(SourceTimeModel.W_BACKFILL).build())
-                .lane(LaneSpec.builder(REALTIME).weight(SourceTimeModel.W_REALTIME).build())
-                .lane(LaneSpec.builder(CONFIG).weight(SourceTimeModel.W_CONFIG).build(), snapshots)
+                .lane(lanes.get(0))
+                .lane(lanes.get(1))
+                .lane(lanes.get(2), snapshots)
                 .sourcePermits(options.permits())
                 .quantum(SourceTimeModel.QUANTUM)
                 .clock(sim.clock()).control(sim.control()).workers(sim.workers()).random(sim.random())
@@ -265,7 +293,10 @@ final class IncidentScenario implements AutoCloseable {
      *
      * @return the comparison
      */
-    Warehouse.Check verify() throws SQLException {
+    Warehouse.Check verify() throws SQLException, InterruptedException {
+        if (twoHosts != null) {
+            twoHosts.awaitUploaded(relay.snapshot().completed(), Duration.ofMinutes(10));
+        }
         return warehouse.verify(source, outageStart, planner.plannedUntil(outageStart));
     }
 
@@ -290,7 +321,23 @@ final class IncidentScenario implements AutoCloseable {
         java.util.concurrent.CompletableFuture<Boolean> stopped = relay.shutdownAsync(Duration.ofMinutes(5));
         sim.runUntil(stopped::isDone, sim.now().plus(Duration.ofMinutes(10)));
         queue.close();
+        if (twoHosts != null) {
+            try {
+                twoHosts.close();
+            } catch (Exception e) {
+                System.err.println("relay-demo: closing the two-host hand-off failed: " + e);
+            }
+        }
+        close(source, warehouse);
+    }
+
+    private static void close(PemsSource source, Warehouse warehouse) {
         warehouse.close();
         source.close();
+    }
+
+    /** @return the uploader host in two-host mode ({@code --kafka}) */
+    java.util.Optional<TwoHosts> twoHosts() {
+        return java.util.Optional.ofNullable(twoHosts);
     }
 }

@@ -2,6 +2,7 @@ package dev.relay.examples;
 
 import dev.relay.core.LaneSnapshot;
 import dev.relay.core.RelaySnapshot;
+import dev.relay.simulation.RunRecorder;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.time.Instant;
@@ -12,8 +13,10 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * What the demo shows while it runs: per lane its backlog, tasks in flight, tasks done, p50 and p99 wait, and a
- * progress bar of the backfill. On a terminal ({@code System.console() != null}) it redraws one block in place
+ * What the demo shows while it runs: per lane its backlog, tasks in flight, tasks done, p50 and p99 wait (over
+ * every task started so far, computed as the report computes them: {@link RunRecorder#quantile} of the recorded
+ * waits), and a progress bar of the backfill. Its first line appears at once ({@link #preparing}), before the
+ * source tables are generated. On a terminal ({@code System.console() != null}) it redraws one block in place
  * with ANSI cursor movements at most every {@link #FRAME_MILLIS} ms of wall time; otherwise (a pipe, a CI log) it
  * prints one plain line per simulated hour.
  *
@@ -33,6 +36,8 @@ final class LiveView {
     private int linesDrawn;
     private long lastDrawNanos;
     private Instant nextPlainLine;
+    private boolean titled;
+    private boolean framed;
 
     /**
      * @param out where to draw
@@ -46,6 +51,31 @@ final class LiveView {
     }
 
     /**
+     * Shows what the demo is doing while something slow happens (no frame to show yet, or none any more): before
+     * the first frame, the title and this line, which the first frame then replaces on a terminal; after it, a line
+     * below the last frame.
+     *
+     * @param status what is happening
+     */
+    void preparing(String status) {
+        if (!framed) {
+            if (ansi) {
+                draw(List.of(bold(title), status));
+            } else {
+                if (!titled) {
+                    out.println(title);
+                }
+                out.println(status);
+            }
+            titled = true;
+        } else {
+            out.println(status);
+            linesDrawn = 0; // leave the last frame where it is
+        }
+        out.flush();
+    }
+
+    /**
      * Shows the scenario's state now, if it is time to.
      *
      * @param scenario the scenario
@@ -54,17 +84,22 @@ final class LiveView {
     void update(IncidentScenario scenario, boolean force) {
         if (ansi) {
             long now = System.nanoTime();
-            if (!force && linesDrawn > 0 && now - lastDrawNanos < FRAME_MILLIS * 1_000_000) {
+            if (!force && framed && now - lastDrawNanos < FRAME_MILLIS * 1_000_000) {
                 return;
             }
             lastDrawNanos = now;
             draw(frame(scenario));
+            framed = true;
         } else {
             Instant now = scenario.now();
             if (nextPlainLine == null) {
-                out.println(title);
+                if (!titled) {
+                    out.println(title);
+                    titled = true;
+                }
                 nextPlainLine = scenario.restart();
             }
+            framed = true;
             if (force || !now.isBefore(nextPlainLine)) {
                 out.println(plainLine(scenario));
                 while (!now.isBefore(nextPlainLine)) {
@@ -99,8 +134,9 @@ final class LiveView {
         long rawRows = 0;
         long configRows = 0;
         for (LaneSnapshot l : s.lanes()) {
+            List<Duration> waits = scenario.recorder().waits(l.name());
             lines.add(String.format("  %-10s %,9d %10d %,9d %10s %10s", l.name(), Math.max(0, l.backlog()), l.inFlight(),
-                    l.completed(), Verdict.fmt(l.waitP50()), Verdict.fmt(l.waitP99())));
+                    l.completed(), Verdict.fmt(RunRecorder.quantile(waits, 0.5)), Verdict.fmt(RunRecorder.quantile(waits, 0.99))));
             if (l.name().equals(IncidentScenario.CONFIG)) {
                 configRows += l.rows();
             } else {
@@ -124,8 +160,10 @@ final class LiveView {
         sb.append(String.format("[+%s %s]", Verdict.fmt(Duration.between(scenario.restart(), scenario.now())),
                 ZonedDateTime.ofInstant(scenario.now(), IncidentScenario.ZONE).toLocalDateTime()));
         for (LaneSnapshot l : s.lanes()) {
+            List<Duration> waits = scenario.recorder().waits(l.name());
             sb.append(String.format(" %s: backlog %d, in flight %d, done %d, p50 %s, p99 %s;", l.name(),
-                    Math.max(0, l.backlog()), l.inFlight(), l.completed(), Verdict.fmt(l.waitP50()), Verdict.fmt(l.waitP99())));
+                    Math.max(0, l.backlog()), l.inFlight(), l.completed(), Verdict.fmt(RunRecorder.quantile(waits, 0.5)),
+                    Verdict.fmt(RunRecorder.quantile(waits, 0.99))));
         }
         long planned = scenario.planner().backfillTotal();
         long done = s.lane(IncidentScenario.BACKFILL).map(LaneSnapshot::completed).orElse(0L);

@@ -13,7 +13,9 @@ import java.time.Instant;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.time.ZonedDateTime;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -34,8 +36,14 @@ final class OldRelayBaseline {
      * @param configFirstWait how long the first of them would have waited
      * @param configDone how long after 19:00 the last of them would have been done (null if not within the limit)
      * @param realtimeWorstWait the longest wait of a realtime window
+     * @param configCompletions when each of them was done, after {@code configDue}, in order
      */
-    record Result(Instant configDue, Duration configFirstWait, Duration configDone, Duration realtimeWorstWait) {
+    record Result(Instant configDue, Duration configFirstWait, Duration configDone, Duration realtimeWorstWait,
+                  List<Duration> configCompletions) {
+        /** Copies the list. */
+        Result {
+            configCompletions = List.copyOf(configCompletions);
+        }
     }
 
     private OldRelayBaseline() {
@@ -52,7 +60,9 @@ final class OldRelayBaseline {
         InMemoryTaskQueue queue = sim.queue();
         SourceTimeModel model = new SourceTimeModel(options.seed());
         Map<String, Task> original = new HashMap<>(); // what each task would be in relay's lanes, for its source time
-        Figures rec = new Figures(original);
+        LocalDate day = IncidentScenario.RESTART.toLocalDate();
+        Instant due = ZonedDateTime.of(day, java.time.LocalTime.of(19, 0), IncidentScenario.ZONE).toInstant();
+        Figures rec = new Figures(original, due);
         Relay relay = Relay.builder().queue(queue)
                 .puller(sim.puller(t -> model.sourceTime(original.get(t.id())), t -> 0)).sink(sim.sink())
                 .lane(LaneSpec.builder(QUEUE).build()).sourcePermits(options.permits()).quantum(SourceTimeModel.QUANTUM)
@@ -70,8 +80,6 @@ final class OldRelayBaseline {
             LocalDateTime closed = LocalDateTime.ofInstant(at, IncidentScenario.ZONE).minusMinutes(15);
             offer(queue, original, IncidentScenario.REALTIME, closed);
         });
-        LocalDate day = IncidentScenario.RESTART.toLocalDate();
-        Instant due = ZonedDateTime.of(day, java.time.LocalTime.of(19, 0), IncidentScenario.ZONE).toInstant();
         sim.at(due, () -> {
             for (String table : PemsSource.CONFIG_TABLES.keySet()) {
                 Task t = Task.builder(IncidentScenario.CONFIG, IncidentScenario.CONFIG_SOURCE).scope(Snapshot.of(day))
@@ -85,18 +93,21 @@ final class OldRelayBaseline {
         Duration done = rec.configDone >= tables ? Duration.between(due, sim.now()) : null;
         java.util.concurrent.CompletableFuture<Boolean> stopped = relay.shutdownAsync(Duration.ofMinutes(5));
         sim.runUntil(stopped::isDone, sim.now().plus(Duration.ofMinutes(10)));
-        return new Result(due, rec.configFirstWait, done, rec.realtimeWorstWait);
+        return new Result(due, rec.configFirstWait, done, rec.realtimeWorstWait, rec.configCompletions);
     }
 
     /** Keeps the few figures the comparison needs; called on the simulation thread. */
     private static final class Figures implements RelayListener {
         private final Map<String, Task> original;
+        private final Instant due;
+        final List<Duration> configCompletions = new ArrayList<>();
         Duration configFirstWait;
         Duration realtimeWorstWait = Duration.ZERO;
         int configDone;
 
-        Figures(Map<String, Task> original) {
+        Figures(Map<String, Task> original, Instant due) {
             this.original = original;
+            this.due = due;
         }
 
         @Override
@@ -113,6 +124,7 @@ final class OldRelayBaseline {
         public void completed(Task task, Instant at, Duration service, long rows) {
             if (original.get(task.id()).lane().equals(IncidentScenario.CONFIG)) {
                 configDone++;
+                configCompletions.add(Duration.between(due, at));
             }
         }
     }

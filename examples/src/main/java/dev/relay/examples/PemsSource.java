@@ -9,13 +9,11 @@ import java.time.LocalDateTime;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
-import org.h2.jdbcx.JdbcConnectionPool;
-import org.h2.jdbcx.JdbcDataSource;
 
 /**
- * The embedded stand-in for the PeMS Oracle database: an in-memory H2 database in {@code MODE=Oracle} with one
+ * The stand-in for the PeMS Oracle database: an in-memory H2 database in {@code MODE=Oracle} (or a PostgreSQL
+ * database given by {@code --source-url}) with one
  * {@code Dn.VDS30SEC} table per district (a sample per station every 30 s, {@code SAMPLE_TIME} a naive
  * America/Los_Angeles local time) and the six {@code PEMS} config tables at their real proportions, scaled down.
  * Raw rows are a deterministic function of the station and the sample time (some detectors report nothing: nulls);
@@ -46,10 +44,7 @@ final class PemsSource implements AutoCloseable {
         CONFIG_TABLES = java.util.Collections.unmodifiableMap(m);
     }
 
-    private static final AtomicInteger SEQUENCE = new AtomicInteger();
-
-    private final JdbcDataSource dataSource;
-    private final JdbcConnectionPool pool;
+    private final DemoDatabase db;
     private final Connection keepAlive;
     private final int stations;
     private final Map<Integer, PreparedStatement> inserts = new java.util.HashMap<>();
@@ -58,36 +53,31 @@ final class PemsSource implements AutoCloseable {
     /**
      * Creates the schema and fills the config tables.
      *
+     * @param db the database: the embedded H2 in Oracle mode, or a PostgreSQL ({@code --source-url})
      * @param stations stations per district
      * @param configScale divisor of the real config row counts
      */
-    PemsSource(int stations, int configScale) throws SQLException {
+    PemsSource(DemoDatabase db, int stations, int configScale) throws SQLException {
+        this.db = db;
         this.stations = stations;
-        dataSource = new JdbcDataSource();
-        dataSource.setURL("jdbc:h2:mem:pems-source-" + SEQUENCE.incrementAndGet() + ";MODE=Oracle;DB_CLOSE_DELAY=-1");
-        dataSource.setUser("sa");
-        dataSource.setPassword("");
-        keepAlive = dataSource.getConnection();
-        // the relay opens a connection per task: a pool reuses H2 sessions and their parsed statements
-        pool = JdbcConnectionPool.create(dataSource);
-        pool.setMaxConnections(8);
+        this.keepAlive = db.connection();
         try (Statement st = keepAlive.createStatement()) {
             for (int d : DISTRICTS) {
-                st.execute("CREATE SCHEMA " + schema(d));
-                st.execute(vdsDdl(schema(d) + ".VDS30SEC", false));
-                st.execute("CREATE INDEX " + schema(d) + ".VDS30SEC_TIME ON " + schema(d) + ".VDS30SEC (SAMPLE_TIME)");
+                db.createSchema(st, schema(d));
+                st.execute(vdsDdl(db.schema(schema(d)) + ".VDS30SEC", false));
+                st.execute(db.createIndex(schema(d), "VDS30SEC_TIME", "VDS30SEC", "SAMPLE_TIME"));
             }
-            st.execute("CREATE SCHEMA PEMS");
+            db.createSchema(st, "PEMS");
             for (Map.Entry<String, Long> t : CONFIG_TABLES.entrySet()) {
                 String id = t.getKey().substring(0, t.getKey().indexOf('_')) + "_ID";
-                st.execute("CREATE TABLE PEMS." + t.getKey() + " (" + id + " INTEGER NOT NULL, DISTRICT INTEGER NOT NULL,"
+                st.execute("CREATE TABLE " + db.schema("PEMS") + "." + t.getKey() + " (" + id + " INTEGER NOT NULL, DISTRICT INTEGER NOT NULL,"
                         + " NAME VARCHAR(40) NOT NULL, STATUS VARCHAR(8), TIME_ID TIMESTAMP NOT NULL)");
                 long rows = configRows(t.getKey(), configScale);
-                st.execute("INSERT INTO PEMS." + t.getKey() + " SELECT X, " + districtCase("X")
+                st.execute("INSERT INTO " + db.schema("PEMS") + "." + t.getKey() + " SELECT X, " + districtCase("X")
                         + ", '" + t.getKey().toLowerCase(java.util.Locale.ROOT) + " ' || X,"
                         + " CASE MOD(X, 7) WHEN 0 THEN 'INACTIVE' ELSE 'ACTIVE' END,"
                         + " TIMESTAMP '2024-01-01 00:00:00' + MOD(X, 400) * INTERVAL '1' DAY"
-                        + " FROM SYSTEM_RANGE(1, " + rows + ")");
+                        + " FROM " + db.range(rows));
             }
         }
     }
@@ -148,7 +138,7 @@ final class PemsSource implements AutoCloseable {
         for (int d : DISTRICTS) {
             PreparedStatement ps = inserts.get(d);
             if (ps == null) {
-                StringBuilder sql = new StringBuilder("INSERT INTO ").append(schema(d)).append(".VDS30SEC VALUES (?, ?, ?");
+                StringBuilder sql = new StringBuilder("INSERT INTO ").append(db.schema(schema(d))).append(".VDS30SEC VALUES (?, ?, ?");
                 sql.append(", ?".repeat(3 * LOOPS)).append(')');
                 ps = keepAlive.prepareStatement(sql.toString());
                 inserts.put(d, ps);
@@ -201,7 +191,12 @@ final class PemsSource implements AutoCloseable {
 
     /** @return the source's connections */
     DataSource dataSource() {
-        return pool;
+        return db.dataSource();
+    }
+
+    /** @return the source's database */
+    DemoDatabase database() {
+        return db;
     }
 
     /** @return the long-lived connection of the demo thread (for verification queries) */
@@ -211,7 +206,6 @@ final class PemsSource implements AutoCloseable {
 
     @Override
     public void close() {
-        pool.dispose();
         for (PreparedStatement ps : inserts.values()) {
             try {
                 ps.close();
@@ -219,15 +213,6 @@ final class PemsSource implements AutoCloseable {
                 // closing anyway
             }
         }
-        try (Statement st = keepAlive.createStatement()) {
-            st.execute("SHUTDOWN");
-        } catch (SQLException e) {
-            // closing an in-memory database: nothing to lose
-        }
-        try {
-            keepAlive.close();
-        } catch (SQLException e) {
-            // already gone
-        }
+        db.close();
     }
 }

@@ -8,13 +8,11 @@ import java.sql.Statement;
 import java.time.LocalDateTime;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicInteger;
 import javax.sql.DataSource;
-import org.h2.jdbcx.JdbcConnectionPool;
-import org.h2.jdbcx.JdbcDataSource;
 
 /**
- * The embedded stand-in for the Snowflake warehouse: an in-memory H2 database with {@code RAW.VDS30SEC} (the
+ * The stand-in for the Snowflake warehouse: an in-memory H2 database (or a PostgreSQL database given by
+ * {@code --sink-url}) with {@code RAW.VDS30SEC} (the
  * districts' raw rows side by side, with a {@code DISTRICT} column) and the {@code PEMS} schema into which the
  * config snapshots are swapped. It also checks, at the end of a run, the sink against the source: rows relayed,
  * rows duplicated, windows missing, config tables matching.
@@ -24,32 +22,43 @@ import org.h2.jdbcx.JdbcDataSource;
  */
 final class Warehouse implements AutoCloseable {
 
-    private static final AtomicInteger SEQUENCE = new AtomicInteger();
-
-    private final JdbcDataSource dataSource;
-    private final JdbcConnectionPool pool;
+    private final DemoDatabase db;
     private final Connection keepAlive;
 
-    Warehouse() throws SQLException {
-        dataSource = new JdbcDataSource();
-        dataSource.setURL("jdbc:h2:mem:pems-warehouse-" + SEQUENCE.incrementAndGet() + ";DB_CLOSE_DELAY=-1");
-        dataSource.setUser("sa");
-        dataSource.setPassword("");
-        keepAlive = dataSource.getConnection();
-        // the relay opens a connection per task: a pool reuses H2 sessions and their parsed statements
-        pool = JdbcConnectionPool.create(dataSource);
-        pool.setMaxConnections(8);
+    /**
+     * Creates the warehouse's schemas and raw table.
+     *
+     * @param db the database: an embedded H2, or a PostgreSQL ({@code --sink-url})
+     */
+    Warehouse(DemoDatabase db) throws SQLException {
+        this.db = db;
+        this.keepAlive = db.connection();
         try (Statement st = keepAlive.createStatement()) {
-            st.execute("CREATE SCHEMA RAW");
-            st.execute("CREATE SCHEMA PEMS");
-            st.execute(PemsSource.vdsDdl("RAW.VDS30SEC", true));
-            st.execute("CREATE INDEX RAW.VDS30SEC_WINDOW ON RAW.VDS30SEC (DISTRICT, SAMPLE_TIME)");
+            db.createSchema(st, "RAW");
+            db.createSchema(st, "PEMS");
+            st.execute(PemsSource.vdsDdl(rawTable(), true));
+            st.execute(db.createIndex("RAW", "VDS30SEC_WINDOW", "VDS30SEC", "DISTRICT, SAMPLE_TIME"));
         }
+    }
+
+    /** @return the raw table's qualified name */
+    String rawTable() {
+        return db.schema("RAW") + ".VDS30SEC";
+    }
+
+    /** @return the config tables' schema */
+    String configSchema() {
+        return db.schema("PEMS");
+    }
+
+    /** @return the warehouse's database */
+    DemoDatabase database() {
+        return db;
     }
 
     /** @return the warehouse's connections */
     DataSource dataSource() {
-        return pool;
+        return db.dataSource();
     }
 
     /**
@@ -82,15 +91,17 @@ final class Warehouse implements AutoCloseable {
         long relayed;
         long duplicated;
         try (Statement st = keepAlive.createStatement()) {
-            relayed = single(st, "SELECT COUNT(*) FROM RAW.VDS30SEC");
-            duplicated = single(st, "SELECT COALESCE(SUM(C - 1), 0) FROM (SELECT COUNT(*) AS C FROM RAW.VDS30SEC"
+            relayed = single(st, "SELECT COUNT(*) FROM " + rawTable());
+            duplicated = single(st, "SELECT COALESCE(SUM(C - 1), 0) FROM (SELECT COUNT(*) AS C FROM " + rawTable()
                     + " GROUP BY DISTRICT, VDS_ID, SAMPLE_TIME HAVING COUNT(*) > 1) T");
         }
         long checked = 0;
         long missing = 0;
         for (int d : PemsSource.DISTRICTS) {
-            Map<Long, long[]> src = windows(source.connection(), PemsSource.schema(d) + ".VDS30SEC", null, from, to);
-            Map<Long, long[]> dst = windows(keepAlive, "RAW.VDS30SEC", PemsSource.schema(d), from, to);
+            DemoDatabase sdb = source.database();
+            Map<Long, long[]> src = windows(sdb, source.connection(), sdb.schema(PemsSource.schema(d)) + ".VDS30SEC", null,
+                    from, to);
+            Map<Long, long[]> dst = windows(db, keepAlive, rawTable(), PemsSource.schema(d), from, to);
             for (Map.Entry<Long, long[]> e : src.entrySet()) {
                 checked++;
                 long[] s = e.getValue();
@@ -104,10 +115,10 @@ final class Warehouse implements AutoCloseable {
         for (String table : PemsSource.CONFIG_TABLES.keySet()) {
             long expected;
             try (Statement st = source.connection().createStatement()) {
-                expected = single(st, "SELECT COUNT(*) FROM PEMS." + table);
+                expected = single(st, "SELECT COUNT(*) FROM " + source.database().schema("PEMS") + "." + table);
             }
             try (Statement st = keepAlive.createStatement()) {
-                if (single(st, "SELECT COUNT(*) FROM PEMS." + table) == expected) {
+                if (single(st, "SELECT COUNT(*) FROM " + configSchema() + "." + table) == expected) {
                     matching++;
                 }
             } catch (SQLException e) {
@@ -118,13 +129,13 @@ final class Warehouse implements AutoCloseable {
     }
 
     /** Per 10-minute window: row count and a checksum of the rows' values. */
-    private static Map<Long, long[]> windows(Connection c, String table, String district, LocalDateTime from,
+    private static Map<Long, long[]> windows(DemoDatabase db, Connection c, String table, String district, LocalDateTime from,
             LocalDateTime to) throws SQLException {
-        String sql = "SELECT DATEDIFF(MINUTE, TIMESTAMP '2000-01-01 00:00:00', SAMPLE_TIME) / 10 AS W, COUNT(*),"
+        String sql = "SELECT " + db.windowNumber("SAMPLE_TIME") + " AS W, COUNT(*),"
                 + " SUM(CAST(VDS_ID AS BIGINT) * 31 + COALESCE(LOOP1_VOL, 0) + 7 * COALESCE(LOOP14_VOL, 0)"
-                + " + CAST(COALESCE(LOOP7_SPD, 0) AS BIGINT) + DATEDIFF(SECOND, SAMPLE_TIME, RECV_TIME))"
+                + " + CAST(COALESCE(LOOP7_SPD, 0) AS BIGINT) + " + db.secondsBetween("SAMPLE_TIME", "RECV_TIME") + ")"
                 + " FROM " + table + " WHERE SAMPLE_TIME >= ? AND SAMPLE_TIME < ?"
-                + (district == null ? "" : " AND DISTRICT = ?") + " GROUP BY W";
+                + (district == null ? "" : " AND DISTRICT = ?") + " GROUP BY " + (db.embedded() ? "W" : "1");
         Map<Long, long[]> out = new HashMap<>();
         try (PreparedStatement ps = c.prepareStatement(sql)) {
             ps.setObject(1, from);
@@ -150,16 +161,6 @@ final class Warehouse implements AutoCloseable {
 
     @Override
     public void close() {
-        pool.dispose();
-        try (Statement st = keepAlive.createStatement()) {
-            st.execute("SHUTDOWN");
-        } catch (SQLException e) {
-            // closing an in-memory database: nothing to lose
-        }
-        try {
-            keepAlive.close();
-        } catch (SQLException e) {
-            // already gone
-        }
+        db.close();
     }
 }

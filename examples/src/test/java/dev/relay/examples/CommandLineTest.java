@@ -7,8 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
@@ -53,17 +55,49 @@ class CommandLineTest {
     }
 
     @Test
-    void kafka_withoutTheModule_saysWhatIsMissing() {
-        assertEquals(IncidentDemo.USAGE, run("--kafka", "localhost:9092"));
-        assertTrue(err().contains("--kafka needs the relay-kafka module"), err());
+    void report_aDirectory_exit2BeforeTheReplay(@TempDir Path dir) {
+        assertEquals(IncidentDemo.USAGE, run("--report", dir.toString()));
+        assertTrue(err().contains("--report " + dir + ": is a directory"), err());
+        assertEquals("", out.toString(StandardCharsets.UTF_8), "nothing replayed");
+    }
+
+    @Test
+    void report_underARegularFile_exit2BeforeTheReplay(@TempDir Path dir) throws Exception {
+        Path file = Files.writeString(dir.resolve("a-file"), "x");
+        assertEquals(IncidentDemo.USAGE, run("--report", file.resolve("report.html").toString()));
+        assertTrue(err().contains("cannot write the report there"), err());
+        assertFalse(err().contains("\tat "), err());
+        assertEquals("", out.toString(StandardCharsets.UTF_8), "nothing replayed");
+    }
+
+    @Test
+    void report_writablePlace_isLeftAsItWas(@TempDir Path dir) {
+        Path report = dir.resolve("sub").resolve("report.html");
+        assertEquals(null, IncidentDemo.unwritable(report));
+        assertFalse(Files.exists(report), "the probe leaves no empty report behind");
+    }
+
+    @Test
+    void kafka_notAnAddress_usageNamesTheValue() {
+        assertEquals(IncidentDemo.USAGE, run("--kafka", "localhost"));
+        assertTrue(err().contains("--kafka wants HOST:PORT[,HOST:PORT...] or 'embedded' but got 'localhost'"), err());
         assertFalse(err().contains("Exception"), err());
     }
 
     @Test
-    void realDatabases_notWiredYet_saySo() {
-        assertEquals(IncidentDemo.USAGE, run("--source-url", "jdbc:oracle:thin:@//db:1521/PEMS"));
-        assertTrue(err().contains("--source-url is not wired into the demo yet"), err());
-        assertFalse(err().contains("oracle:thin"), "the URL (which may hold credentials) is not echoed: " + err());
+    void sourceUrl_notPostgreSql_usageWithoutEchoingTheUrl() {
+        assertEquals(IncidentDemo.USAGE, run("--source-url", "jdbc:oracle:thin:scott/tiger@//db:1521/PEMS"));
+        assertTrue(err().contains("--source-url wants a PostgreSQL JDBC URL"), err());
+        assertFalse(err().contains("tiger"), "the URL (which may hold credentials) is not echoed: " + err());
+    }
+
+    @Test
+    void sinkUrl_unreachable_exit2BeforeTheReplay() {
+        assertEquals(IncidentDemo.USAGE, run("--sink-url", "jdbc:postgresql://127.0.0.1:1/test?user=relay&password=s3cret"
+                + "&connectTimeout=2"));
+        assertTrue(err().contains("--sink-url: cannot connect"), err());
+        assertFalse(err().contains("s3cret"), "the URL (which may hold credentials) is not echoed: " + err());
+        assertEquals("", out.toString(StandardCharsets.UTF_8), "nothing replayed");
     }
 
     @Test

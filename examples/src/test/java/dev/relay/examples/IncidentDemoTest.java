@@ -94,14 +94,32 @@ class IncidentDemoTest {
     }
 
     @Test
-    void report_isSelfContained_withTheThreeCharts() throws Exception {
+    void run_firstLines_titleAndWhatIsBeingPreparedBeforeAnyFrame() {
+        List<String> lines = out.lines().toList();
+        assertTrue(lines.get(0).startsWith("relay demo: PeMS relay host down 1 day"), lines.get(0));
+        assertTrue(lines.get(1).startsWith("generating the PeMS-shaped source"), lines.get(1));
+        assertTrue(lines.get(2).startsWith("[+"), "the first frame comes after: " + lines.get(2));
+        assertTrue(out.contains("replaying the same tasks the old relay's way"), out);
+    }
+
+    @Test
+    void report_isSelfContained_withTheFourChartsAndTheirAxes() throws Exception {
         String html = Files.readString(report);
         assertTrue(html.startsWith("<!DOCTYPE html>"));
-        for (String chart : List.of("completions", "waits", "permits")) {
+        for (String chart : List.of("contrast", "completions", "waits", "permits")) {
             assertTrue(html.contains("<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"" + chart + "\""), chart);
         }
-        assertEquals(3, count(html, "<svg "));
-        assertTrue(count(html, "<polyline ") >= 3, "a completion curve per lane");
+        assertEquals(4, count(html, "<svg "));
+        for (String axis : List.of("time since the snapshots were due at 19:00 (hours, simulated)", "config snapshots done (of 6)",
+                "tasks done since the restart (count, per lane)", "simulated time, America/Los_Angeles (day and hour)",
+                "share of the lane&#39;s tasks (%)", "(log scale: seconds to days)", "source permits in use")) {
+            assertTrue(html.contains(axis.replace("&#39;", "'")), "axis title: " + axis);
+        }
+        assertTrue(count(html, "transform=\"rotate(-90") >= 4, "a y-axis title on every chart");
+        assertTrue(count(html, "<polyline ") >= 5, "a completion curve per lane, and relay and the old relay");
+        assertTrue(html.contains(">relay: all done after "), "relay's line is labelled");
+        assertTrue(html.contains(">old relay: all done after ") || html.contains(">old relay: not done within the run"),
+                "the old relay's line is labelled");
         assertTrue(count(html, "<polygon ") >= 3, "a permits area per lane");
         assertTrue(count(html, "<rect ") > 20, "histogram bars");
         assertTrue(html.contains("class=\"verdict pass\""));

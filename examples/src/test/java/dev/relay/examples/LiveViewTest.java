@@ -8,6 +8,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import dev.relay.simulation.RunRecorder;
 import org.junit.jupiter.api.Test;
 
 /** The live view on a terminal: a block redrawn in place, per lane figures and the backfill's progress bar. */
@@ -29,6 +30,13 @@ class LiveViewTest {
             assertTrue(frame.get(3).trim().startsWith("backfill"), frame.get(3));
             assertTrue(frame.get(6).matches("  backfill  \\[=+ +\\] +\\d+%  [\\d,]+ / [\\d,]+ windows"), frame.get(6));
             assertTrue(frame.get(7).matches("  rows relayed: [\\d,]+ raw, 0 config   phase running"), frame.get(7));
+            // the percentiles are the report's: nearest rank over every recorded wait of the lane
+            for (int i = 3; i <= 5; i++) {
+                String[] cells = frame.get(i).trim().split(" +");
+                List<Duration> waits = scenario.recorder().waits(cells[0]);
+                assertEquals(Verdict.fmt(RunRecorder.quantile(waits, 0.5)), cells[4], frame.get(i));
+                assertEquals(Verdict.fmt(RunRecorder.quantile(waits, 0.99)), cells[5], frame.get(i));
+            }
         }
         String s = bytes.toString(StandardCharsets.UTF_8);
         assertTrue(s.contains("\033[8F"), "the second frame moves up over the first");

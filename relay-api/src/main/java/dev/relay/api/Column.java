@@ -13,7 +13,12 @@ import java.util.Objects;
  */
 public record Column(String name, JDBCType type) {
 
-    /** Validates the fields. */
+    /**
+     * Validates the fields.
+     *
+     * @param name the column name as the source reports it
+     * @param type the JDBC type
+     */
     public Column {
         Objects.requireNonNull(name, "column name");
         Objects.requireNonNull(type, () -> "type of column '" + name + "'");

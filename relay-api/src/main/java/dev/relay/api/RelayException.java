@@ -10,6 +10,7 @@ public class RelayException extends RuntimeException {
 
     private static final long serialVersionUID = 1L;
 
+    /** Whether retrying the same task may succeed. */
     private final boolean retryable;
 
     /**

@@ -13,7 +13,11 @@ import java.util.Objects;
  */
 public record Snapshot(LocalDate asOf) implements Scope {
 
-    /** Validates the day. */
+    /**
+     * Validates the day.
+     *
+     * @param asOf the day the snapshot stands for, in the source's local calendar
+     */
     public Snapshot {
         Objects.requireNonNull(asOf, "snapshot day");
     }

@@ -17,6 +17,7 @@ public class TasksNotAcceptedException extends QueueException {
 
     /** The tasks not accepted, in the order of the batch. */
     private final transient List<Task> notAccepted;
+    /** How many tasks the batch held. */
     private final int batchSize;
 
     /**

@@ -20,7 +20,12 @@ import java.util.Objects;
  */
 public record Window(LocalDateTime start, LocalDateTime end) implements Scope, Comparable<Window> {
 
-    /** Validates the bounds. */
+    /**
+     * Validates the bounds.
+     *
+     * @param start the first instant included
+     * @param end the first instant excluded; strictly after {@code start}
+     */
     public Window {
         Objects.requireNonNull(start, "window start");
         Objects.requireNonNull(end, "window end");

@@ -40,7 +40,8 @@ import org.postgresql.ds.PGSimpleDataSource;
  * Rows per second of one window of {@value #ROWS} VDS30SEC rows (sample time, receive time, station, and 14
  * loops × volume / occupancy / speed: 45 columns, some of them null) copied from a source table to a target
  * table, on H2 (in memory, {@code MODE=Oracle}, source and target in two databases) and on PostgreSQL
- * (127.0.0.1:5432, user {@code postgres}, database {@code test}, one schema private to the JVM; the
+ * (127.0.0.1:5432, user {@code postgres}, database {@code test}, or where the RELAY_PG_* environment variables
+ * of the README point; one schema private to the JVM; the
  * {@code postgresql} parameter fails its setup when the server is not reachable).
  *
  * <p>One operation copies the whole window, so the score is rows per second:
@@ -222,14 +223,20 @@ public class RowThroughputBenchmark {
 
     /**
      * @param schema the current schema, or null
-     * @return PostgreSQL at 127.0.0.1:5432, database test, user postgres (trust), batched inserts rewritten
+     * @return PostgreSQL at 127.0.0.1:5432, database test, user postgres (trust), or where the environment
+     *         variables RELAY_PG_HOST, RELAY_PG_PORT, RELAY_PG_DATABASE, RELAY_PG_USER, RELAY_PG_PASSWORD point;
+     *         batched inserts rewritten
      */
     static PGSimpleDataSource postgres(String schema) {
         PGSimpleDataSource ds = new PGSimpleDataSource();
-        ds.setServerNames(new String[] {"127.0.0.1"});
-        ds.setPortNumbers(new int[] {5432});
-        ds.setDatabaseName("test");
-        ds.setUser("postgres");
+        ds.setServerNames(new String[] {env("RELAY_PG_HOST", "127.0.0.1")});
+        ds.setPortNumbers(new int[] {Integer.parseInt(env("RELAY_PG_PORT", "5432"))});
+        ds.setDatabaseName(env("RELAY_PG_DATABASE", "test"));
+        ds.setUser(env("RELAY_PG_USER", "postgres"));
+        String password = env("RELAY_PG_PASSWORD", "");
+        if (!password.isEmpty()) {
+            ds.setPassword(password);
+        }
         ds.setReWriteBatchedInserts(true);
         ds.setConnectTimeout(3);
         if (schema != null) {
@@ -238,7 +245,17 @@ public class RowThroughputBenchmark {
         return ds;
     }
 
-    /** @return whether PostgreSQL answers at 127.0.0.1:5432 */
+    /** @return where PostgreSQL is expected, for messages: host:port/database */
+    public static String postgresAddress() {
+        return env("RELAY_PG_HOST", "127.0.0.1") + ":" + env("RELAY_PG_PORT", "5432") + "/" + env("RELAY_PG_DATABASE", "test");
+    }
+
+    private static String env(String key, String fallback) {
+        String v = System.getenv(key);
+        return v == null || v.isBlank() ? fallback : v;
+    }
+
+    /** @return whether PostgreSQL answers at {@link #postgresAddress()} */
     public static boolean postgresReachable() {
         try (Connection c = postgres(null).getConnection()) {
             return c.isValid(3);

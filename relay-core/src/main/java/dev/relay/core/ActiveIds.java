@@ -41,7 +41,7 @@ final class ActiveIds {
         if (first == null) {
             return true;
         }
-        run.stage = TaskRun.Stage.PARKED;
+        run.stage(TaskRun.Stage.PARKED);
         TaskRun tail = first;
         while (tail.parked != null) {
             tail = tail.parked;

@@ -3,10 +3,6 @@ package dev.relay.core;
 import dev.relay.api.Lease;
 import dev.relay.api.Task;
 import dev.relay.api.TaskQueue;
-import dev.relay.api.Window;
-import dev.relay.core.pressure.Pressure;
-import dev.relay.core.pressure.PressureControl;
-import dev.relay.core.pressure.PullSample;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -66,10 +62,7 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
     private final Runnable gateTurn = this::gateTurn;
 
     private int maxInUse;
-    /** The limit set from outside ({@link #permitLimit}: an operator, the process's cluster-wide permits); P unless set. */
-    private int externalLimit;
-    /** Adaptive source pressure and the brake; null when the relay has none ({@link Pressure#active()}). */
-    private PressureControl pressure;
+    private final PermitLimit limits;
     private boolean stopping;
     private boolean clean = true;
     private final CompletableFuture<Boolean> stopped = new CompletableFuture<>();
@@ -105,19 +98,19 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
         this.stats = new EngineStats(config.permits);
         this.turn = new Turn(clock);
         this.notify = new Notifier(config.listener, turn);
-        this.externalLimit = config.permits;
         RelayMetrics metrics = new RelayMetrics(config.meterRegistry, stats, queue, clock);
         if (config.pressure.active()) {
             metrics.registerPressure(stats);
         }
         this.lanes = new Lanes(scheduler, queue, metrics, stats, turn, runContext);
         this.unserved = new UnservedLanes(queue);
+        this.limits = new PermitLimit(config, scheduler, stats, lanes);
         for (RelayConfig.LaneConfig l : config.lanes) {
             lanes.add(l.spec(), l.sink());
         }
         if (config.sourcePermits != null) {
             gate = new PermitGate(config.sourcePermits, new GateEngine(), this::requestGateTurn);
-            applyLimit(true); // nothing runs before the store granted a permit
+            limits.bound(gate); // nothing runs before the store granted a permit
             metrics.registerPermits(gate);
         } else {
             gate = null;
@@ -150,7 +143,7 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
     void start() {
         control.execute(() -> {
             inTurn(() -> {
-                startPressure();
+                limits.start(this::inTurn, this::pump);
                 lanes.subscribe();
                 pump();
             });
@@ -189,7 +182,7 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
         control.execute(() -> inTurn(() -> {
             try {
                 change.run();
-                pressureFloor(); // lanes may have been added, removed or given dedicated permits
+                limits.lanesChanged(); // lanes may have been added, removed or given dedicated permits
                 lanes.touchAll();
                 pump();
                 turn.completeAfterPublishing(f);
@@ -247,28 +240,26 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
                 lane.stats.headBound = lane.headBound(running);
                 lane.stats.headEstimate = lane.headEstimate(running);
             }
-            publishPressure();
+            limits.publish();
         });
         control.schedule(config.idlePollInterval, housekeepingTurn);
     }
 
     /** A run's worker is done with it: decide, end its lease, refill, dispatch. */
     private void finishTurn(TaskRun run) {
-        if (run.stage != TaskRun.Stage.RUNNING) {
+        if (run.stage() != TaskRun.Stage.RUNNING) {
             return; // withdrawn at shutdown: its lease was released already
         }
         try {
             inFlight.remove(run);
             LaneRun lane = run.lane;
             turn.touch(lane);
-            long service = Math.max(0, turn.now() - run.startNanos);
+            long service = Math.max(0, turn.now() - run.since);
             long cost = config.costMeasure == CostMeasure.ROWS ? Math.max(1, run.rows) : service;
             scheduler.complete(lane.slane, run.ticket, cost);
             lane.stats.recordService(service, cost);
-            if (pressure != null) {
-                recordPull(run, service);
-            }
-            endAttempt(run, policy.afterAttempt(run.error, run.withdrawn(), run.task, lane.spec.retryPolicy(), stopping,
+            limits.record(run, service);
+            endAttempt(run, policy.afterAttempt(run.error, run.withdrawn(), run.task(), lane.spec.retryPolicy(), stopping,
                     config.random), service);
             lanes.settle(lane);
             if (gate != null) {
@@ -364,19 +355,19 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
     @Override
     public void onStart(FairScheduler.Lane<TaskRun> slane, TaskRun run, long ticket) {
         LaneRun lane = run.lane;
-        run.stage = TaskRun.Stage.RUNNING;
+        run.stage(TaskRun.Stage.RUNNING);
         run.ticket = ticket;
         long now = turn.now();
-        run.startNanos = now;
-        run.atLimit = scheduler.sharedPermitsInUse() >= scheduler.sharedPermits();
+        long waited = Math.max(0, now - run.since);
+        run.since = now;
+        run.atLimit(scheduler.sharedPermitsInUse() >= scheduler.sharedPermits());
         inFlight.add(run);
         turn.touch(lane);
         lastStartLane = lane;
-        long waited = Math.max(0, now - run.readyNanos);
         lane.stats.recordStart(waited);
         int inUse = scheduler.permitsInUse();
         maxInUse = Math.max(maxInUse, inUse);
-        notify.started(run.task, waited, inUse);
+        notify.started(run.task(), waited, inUse);
         TaskRun from = continuationFrom;
         continuationFrom = null;
         if (from != null && from.handOff(run)) {
@@ -393,10 +384,10 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
     }
 
     private void handleRefused(TaskRun run, RuntimeException refusal) {
-        if (run.stage != TaskRun.Stage.RUNNING) {
+        if (run.stage() != TaskRun.Stage.RUNNING) {
             return; // abandoned at shutdown meanwhile
         }
-        LOG.error("the worker executor refused task {}; it is given back and polled again later", run.task.id(), refusal);
+        LOG.error("the worker executor refused task {}; it is given back and polled again later", run.task().id(), refusal);
         inFlight.remove(run);
         turn.touch(run.lane);
         scheduler.complete(run.lane.slane, run.ticket, 0);
@@ -412,7 +403,7 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
         long bound = lane.headBound(running);
         lane.stats.headBound = bound;
         lane.stats.headEstimate = lane.headEstimate(running);
-        notify.reachedHead(head.task, bound);
+        notify.reachedHead(head.task(), bound);
     }
 
     /** @return the tasks holding permits, with the cost each has accrued by now, for the start bounds */
@@ -425,12 +416,12 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
     private void endAttempt(TaskRun run, AttemptPolicy.Verdict v, long serviceNanos) {
         LaneRun lane = run.lane;
         LaneStats s = lane.stats;
-        Task task = run.task;
-        run.stage = TaskRun.Stage.ENDED;
+        Task task = run.task();
+        run.stage(TaskRun.Stage.ENDED);
         switch (v.action()) {
             case COMPLETE -> {
                 // the worker completed the lease already (TaskRun.attempt)
-                LaneStats.add(run.leaseLost ? s.leasesLost : s.completed, 1);
+                LaneStats.add(run.leaseLost() ? s.leasesLost : s.completed, 1);
                 LaneStats.add(s.rows, run.rows);
                 lane.consecutiveFailures = 0;
                 notify.completed(task, serviceNanos, run.rows);
@@ -491,97 +482,11 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
     }
 
     /**
-     * Sets the permit limit from outside; the relay uses {@code min(limit, P_eff)}, and with cluster-wide permits at most
-     * what this process holds. At 0 the lanes also give back what they buffer and take nothing until it rises.
+     * Sets the permit limit from outside; the relay uses {@code min(limit, P_eff)} ({@link PermitLimit}), and with
+     * cluster-wide permits at most what this process holds.
      */
     void permitLimit(int limit) {
-        externalLimit = limit;
-        applyLimit(true);
-    }
-
-    /**
-     * Applies {@code min(externalLimit, P_eff)} to the scheduler — with cluster-wide permits, bounded by what this
-     * process holds ({@link PermitGate#bound}); at 0 the lanes give back what they buffer.
-     *
-     * @param always whether to apply it even if it did not change (an explicit {@link #permitLimit} call)
-     */
-    private void applyLimit(boolean always) {
-        int limit = pressure == null ? externalLimit : Math.min(externalLimit, pressure.limit());
-        if (gate != null) {
-            limit = gate.bound(limit, dedicatedLanes());
-        }
-        if (!always && limit == scheduler.limit()) {
-            return;
-        }
-        scheduler.limit(limit);
-        stats.permitLimit = limit;
-        lanes.touchAll(); // the dedicated permits in force may have changed
-        if (limit == 0) {
-            lanes.giveBackAll();
-        }
-    }
-
-    // ================================================================== source pressure (in turns)
-
-    /** Starts the pressure control (in the first turn): the brake's first check is under way. */
-    private void startPressure() {
-        if (!config.pressure.active() || pressure != null) {
-            return;
-        }
-        pressure = config.pressure.start(config.permits, floor(), clock,
-                turn -> control.execute(() -> inTurn(() -> {
-                    turn.run();
-                    publishPressure();
-                })),
-                (delay, turn) -> control.schedule(delay, () -> inTurn(turn)),
-                () -> {
-                    applyLimit(false);
-                    publishPressure();
-                    pump();
-                });
-        applyLimit(false);
-        publishPressure();
-    }
-
-    /** @return the lowest limit that starves no lane: one more than the lanes with dedicated permits */
-    private int floor() {
-        return dedicatedLanes() + 1;
-    }
-
-    /** @return the lanes with dedicated permits (the scheduler keeps one for each under any positive limit) */
-    private int dedicatedLanes() {
-        int k = 0;
-        for (LaneRun lane : lanes.all()) {
-            if (lane.spec.dedicatedPermits() > 0) {
-                k++;
-            }
-        }
-        return k;
-    }
-
-    private void pressureFloor() {
-        if (pressure != null && pressure.floor(floor())) {
-            applyLimit(false);
-        }
-        publishPressure();
-    }
-
-    /** Reports a finished run to the pressure rule and applies a changed {@code P_eff}. */
-    private void recordPull(TaskRun run, long serviceNanos) {
-        PullSample.Outcome outcome = run.withdrawn() ? PullSample.Outcome.FAILED
-                : run.error == null ? PullSample.Outcome.SUCCESS : pressure.outcomeOf(run.error);
-        Duration window = run.task.window().map(Window::length).orElse(Duration.ZERO);
-        if (pressure.record(new PullSample(run.task.source(), Clocks.instant(run.startNanos), Duration.ofNanos(serviceNanos),
-                Math.max(0, run.rows), window.isNegative() ? Duration.ZERO : window, outcome, run.atLimit))) {
-            applyLimit(false);
-        }
-        publishPressure();
-    }
-
-    private void publishPressure() {
-        if (pressure != null) {
-            stats.pressure = pressure.snapshot();
-        }
+        limits.setOutside(limit);
     }
 
     /** @return how many runs were asked to stop */
@@ -631,7 +536,7 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
 
         @Override
         public void heldChanged() {
-            applyLimit(false);
+            limits.heldChanged();
         }
 
         @Override
@@ -652,10 +557,7 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
             return;
         }
         stopping = true;
-        if (pressure != null) {
-            pressure.close(); // no more brake checks; the limit stays as it is
-            publishPressure();
-        }
+        limits.close();
         queue.setAvailabilityListener(null);
         lanes.giveBackAll();
         if (inFlight.size() == 0) {
@@ -684,7 +586,7 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
             if (r.claimEnding(TaskRun.BY_CONTROL)) {
                 lanes.giveBack(r);
             } else { // the attempt succeeded and its worker completes the lease
-                r.stage = TaskRun.Stage.ENDED;
+                r.stage(TaskRun.Stage.ENDED);
                 LaneStats.add(r.lane.stats.completed, 1);
                 lanes.completed(r);
             }

@@ -615,7 +615,8 @@ public final class FairScheduler<T> {
      */
     public long nextRateRefillMillis() {
         long min = Long.MAX_VALUE;
-        for (Lane<T> l : rateBlocked) {
+        for (int i = 0, n = rateBlocked.size(); i < n; i++) { // indexed: called at every dispatch, allocates nothing
+            Lane<T> l = rateBlocked.get(i);
             double missing = 1.0 - l.tokens;
             long at = l.lastRefill + (long) Math.ceil(missing * 1000.0 / l.rate);
             min = Math.min(min, at);

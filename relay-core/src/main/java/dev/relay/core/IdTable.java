@@ -20,7 +20,7 @@ final class IdTable {
      * @return the run already active under its task id, or null after making {@code run} the active one
      */
     TaskRun putIfAbsent(TaskRun run) {
-        String id = run.task.id();
+        String id = run.task().id();
         int mask = slots.length - 1;
         for (int i = index(id, mask);; i = (i + 1) & mask) {
             TaskRun s = slots[i];
@@ -31,7 +31,7 @@ final class IdTable {
                 }
                 return null;
             }
-            if (s.task.id().equals(id)) {
+            if (s.task().id().equals(id)) {
                 return s;
             }
         }
@@ -44,7 +44,7 @@ final class IdTable {
      * @return whether it was
      */
     boolean remove(TaskRun run) {
-        String id = run.task.id();
+        String id = run.task().id();
         int mask = slots.length - 1;
         for (int i = index(id, mask);; i = (i + 1) & mask) {
             TaskRun s = slots[i];
@@ -67,7 +67,7 @@ final class IdTable {
             if (s == null) {
                 return;
             }
-            int home = index(s.task.id(), mask);
+            int home = index(s.task().id(), mask);
             // move s into the hole unless its home lies cyclically in (hole, i]
             boolean stays = hole <= i ? (home > hole && home <= i) : (home > hole || home <= i);
             if (!stays) {
@@ -84,7 +84,7 @@ final class IdTable {
         int mask = slots.length - 1;
         for (TaskRun s : old) {
             if (s != null) {
-                int i = index(s.task.id(), mask);
+                int i = index(s.task().id(), mask);
                 while (slots[i] != null) {
                     i = (i + 1) & mask;
                 }

@@ -49,7 +49,7 @@ final class InFlight {
     List<FairScheduler.Running<TaskRun>> running(long nowNanos, boolean sourceTime) {
         List<FairScheduler.Running<TaskRun>> out = new ArrayList<>(size);
         for (TaskRun r = head; r != null; r = r.nextInFlight) {
-            out.add(FairScheduler.Running.of(r.lane.slane, r.ticket, sourceTime ? Math.max(0, nowNanos - r.startNanos) : 0));
+            out.add(FairScheduler.Running.of(r.lane.slane, r.ticket, sourceTime ? Math.max(0, nowNanos - r.since) : 0));
         }
         return out;
     }

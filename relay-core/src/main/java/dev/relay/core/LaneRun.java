@@ -81,7 +81,7 @@ final class LaneRun {
 
     /** Adds a run at the tail of the buffer. @return whether it is now the head */
     boolean enqueue(TaskRun run) {
-        run.stage = TaskRun.Stage.BUFFERED;
+        run.stage(TaskRun.Stage.BUFFERED);
         scheduler.enqueue(slane, run);
         return slane.ready() == 1;
     }
@@ -181,7 +181,7 @@ final class LaneRun {
             s.state = state;
         }
         TaskRun head = slane.peek();
-        s.publishFlow(slane.ready(), slane.inFlight(), head == null ? Long.MIN_VALUE : head.readyNanos, slane.deficit());
+        s.publishFlow(slane.ready(), slane.inFlight(), head == null ? Long.MIN_VALUE : head.since, slane.deficit());
         if (s.dedicatedPermits != slane.dedicated) {
             s.dedicatedPermits = slane.dedicated;
         }

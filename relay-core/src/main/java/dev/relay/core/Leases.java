@@ -56,7 +56,7 @@ final class Leases {
      * @param run a run that did not complete (buffered, parked, refused, abandoned)
      */
     static void release(TaskRun run) {
-        run.stage = TaskRun.Stage.ENDED;
+        run.stage(TaskRun.Stage.ENDED);
         end(run.lease, Ending.RELEASE, null, null);
     }
 
@@ -80,7 +80,7 @@ final class Leases {
      */
     static void completeChain(TaskRun chain) {
         for (TaskRun p = chain; p != null; p = p.parked) {
-            p.stage = TaskRun.Stage.ENDED;
+            p.stage(TaskRun.Stage.ENDED);
             if (end(p.lease, Ending.COMPLETE, null, null)) {
                 LaneStats.add(p.lane.stats.duplicates, 1);
             }

@@ -19,7 +19,7 @@ final class Orphans {
     boolean push(TaskRun run) {
         while (true) {
             TaskRun h = head.get();
-            run.nextOrphan = h;
+            run.nextOrphan(h);
             if (head.compareAndSet(h, run)) {
                 return h == null;
             }
@@ -50,8 +50,8 @@ final class Orphans {
             if (h == null) {
                 return null;
             }
-            if (head.compareAndSet(h, h.nextOrphan)) {
-                h.nextOrphan = null;
+            if (head.compareAndSet(h, h.nextOrphan())) {
+                h.nextOrphan(null);
                 return h;
             }
         }

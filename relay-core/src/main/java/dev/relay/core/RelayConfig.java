@@ -18,6 +18,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
+import com.google.common.util.concurrent.ThreadFactoryBuilder;
 import java.util.function.DoubleSupplier;
 
 /**
@@ -136,7 +137,7 @@ final class RelayConfig {
             throw new IllegalStateException(e.getMessage(), e);
         }
         List<ExecutorService> owned = new ArrayList<>();
-        ThreadFactory tf = b.threadFactory != null ? b.threadFactory : new NamedThreadFactory("relay");
+        ThreadFactory tf = b.threadFactory != null ? b.threadFactory : new ThreadFactoryBuilder().setNameFormat("relay-%d").setDaemon(true).build();
         Executor workers = b.workers;
         if (workers == null) {
             ExecutorService pool = Executors.newFixedThreadPool(total, tf);

@@ -83,66 +83,90 @@ final class TaskRun implements Runnable, Supplier<RowSchema> {
     private static final VarHandle HANDOFF;
     private static final VarHandle ENDING;
     /** {@link #ending}: nobody has ended the lease of the running attempt yet. */
-    static final int OPEN = 0;
+    static final byte OPEN = 0;
     /** {@link #ending}: the worker completed the lease of its successful attempt. */
-    static final int BY_WORKER = 1;
+    static final byte BY_WORKER = 1;
     /** {@link #ending}: the control turn ends the lease (abandonment). */
-    static final int BY_CONTROL = 2;
+    static final byte BY_CONTROL = 2;
+    private static final Stage[] STAGES = Stage.values();
 
     static {
         try {
             MethodHandles.Lookup lookup = MethodHandles.lookup();
             HANDOFF = lookup.findVarHandle(TaskRun.class, "handoff", Object.class);
-            ENDING = lookup.findVarHandle(TaskRun.class, "ending", int.class);
+            ENDING = lookup.findVarHandle(TaskRun.class, "ending", byte.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }
     }
 
     final Lease lease;
-    final Task task;
     final LaneRun lane;
 
     // ---- control turn ----
-    Stage stage = Stage.BUFFERED;
-    /** Epoch nanos since which the task is ready (from its lease). */
-    final long readyNanos;
+    /** The {@link Stage}'s ordinal: a byte, to keep the run small (it is allocated per task). */
+    private byte stage;
+    /**
+     * Epoch nanos: since when the task is ready (from its lease) while it waits, since when it runs once dispatched.
+     * One field for both keeps the run small.
+     */
+    long since;
+    /** The scheduler's ticket, for {@link FairScheduler#complete}. */
     long ticket;
-    long startNanos;
-    /** Whether no shared permit was left free once it started: the limit was binding (for the pressure rule). */
-    boolean atLimit;
     /** The in-flight list, and the chain of deliveries parked behind this one. */
     TaskRun prevInFlight;
     TaskRun nextInFlight;
     TaskRun parked;
-    /** The next run on the {@link Orphans} stack (written before the push that publishes it). */
-    TaskRun nextOrphan;
 
     // ---- worker, then read by the finish turn ----
     /** Rows pulled (all of them written and committed if {@link #error} is null). */
     long rows;
     Throwable error;
-    /** Whether the worker completed the lease, and whether the backend had taken it back already. */
-    boolean completedByWorker;
-    boolean leaseLost;
-    /** Set by the worker before it submits the run as its finish turn. */
-    private boolean attempted;
+    /**
+     * {@link #AT_LIMIT}, set by the control turn that dispatches the run; {@link #ATTEMPTED}, {@link #LEASE_LOST}, set
+     * by the worker before it submits the run as its finish turn (the executors order the two writers).
+     */
+    private byte flags;
+    /** The attempt ran: the next {@link #run()} is the finish turn. */
+    private static final byte ATTEMPTED = 1;
+    /** The worker completed the lease, but the backend had taken it back already. */
+    private static final byte LEASE_LOST = 2;
+    /** No shared permit was left free once it started: the limit was binding (for the pressure rule). */
+    private static final byte AT_LIMIT = 4;
 
     // ---- shared ----
     private volatile RowCursor cursor;
     private volatile boolean withdrawn;
-    /** Null while the worker may take a hand-off; then the handed-off run or {@link #CLOSED}. */
+    /**
+     * After the attempt: null while the worker may take a hand-off, then the handed-off run or {@link #CLOSED}.
+     * Before the attempt, while the run waits on the {@link Orphans} stack, the next run of that stack (the two uses
+     * never overlap, and one field for both keeps the run small).
+     */
     @SuppressWarnings("unused")
     private volatile Object handoff;
     /** Who ends the lease of a successful attempt: {@link #OPEN}, {@link #BY_WORKER} or {@link #BY_CONTROL}. */
     @SuppressWarnings("unused")
-    private volatile int ending;
+    private volatile byte ending;
 
     TaskRun(Lease lease, LaneRun lane) {
         this.lease = lease;
-        this.task = lease.task();
         this.lane = lane;
-        this.readyNanos = Clocks.epochNanos(lease.readySince());
+        this.since = Clocks.epochNanos(lease.readySince());
+    }
+
+    /** @return the task */
+    Task task() {
+        return lease.task();
+    }
+
+    /** @return where the run stands (control turn) */
+    Stage stage() {
+        return STAGES[stage];
+    }
+
+    /** Moves the run to a stage (control turn). */
+    void stage(Stage s) {
+        stage = (byte) s.ordinal();
     }
 
     /**
@@ -151,7 +175,7 @@ final class TaskRun implements Runnable, Supplier<RowSchema> {
      */
     @Override
     public void run() {
-        if (attempted) {
+        if ((flags & ATTEMPTED) != 0) {
             lane.context.finisher().accept(this);
             return;
         }
@@ -165,6 +189,7 @@ final class TaskRun implements Runnable, Supplier<RowSchema> {
     private void attempt() {
         SinkSession session = null;
         Sink sink = lane.sink;
+        Task task = lease.task();
         try {
             if (withdrawn) {
                 throw new RelayException("task " + task.id() + " was withdrawn before it started", true);
@@ -209,14 +234,13 @@ final class TaskRun implements Runnable, Supplier<RowSchema> {
             }
         }
         if (error == null && claimEnding(BY_WORKER)) {
-            completedByWorker = true;
             try {
                 lease.complete();
             } catch (LeaseLostException e) {
-                leaseLost = true;
+                flags |= LEASE_LOST;
                 LOG.info("lease lost: {}", e.getMessage());
             } catch (RuntimeException e) {
-                leaseLost = true;
+                flags |= LEASE_LOST;
                 LOG.error("completing the lease of task {} failed; the backend will hand it out again", task.id(), e);
             }
         }
@@ -225,6 +249,7 @@ final class TaskRun implements Runnable, Supplier<RowSchema> {
     /** Opens the source cursor and returns its schema: the sink asks for it once its own side is open. */
     @Override
     public RowSchema get() {
+        Task task = lease.task();
         if (cursor != null) {
             throw new IllegalStateException("the schema of task " + task.id() + " was asked for twice by sink " + lane.sink);
         }
@@ -238,12 +263,12 @@ final class TaskRun implements Runnable, Supplier<RowSchema> {
 
     /** Submits the finish turn and takes the task it handed to this worker, if any. Worker thread. */
     private TaskRun finish() {
-        attempted = true;
+        flags |= ATTEMPTED;
         try {
             lane.context.control().execute(this);
         } catch (RejectedExecutionException e) {
             // the relay has shut down and withdrawn this run: its lease was ended already
-            LOG.debug("task {} ended after shutdown; its lease was already ended", task.id());
+            LOG.debug("task {} ended after shutdown; its lease was already ended", lease.task().id());
         }
         Object next = HANDOFF.getAndSet(this, CLOSED);
         if (next != null) {
@@ -269,8 +294,32 @@ final class TaskRun implements Runnable, Supplier<RowSchema> {
      * @param who {@link #BY_WORKER} or {@link #BY_CONTROL}
      * @return true if the caller ends the lease; false if the other side did
      */
-    boolean claimEnding(int who) {
+    boolean claimEnding(byte who) {
         return ENDING.compareAndSet(this, OPEN, who);
+    }
+
+    /** @return whether the worker found the lease taken back by the backend when it completed it */
+    boolean leaseLost() {
+        return (flags & LEASE_LOST) != 0;
+    }
+
+    /** @return whether the permit limit was binding when the run started (control turn) */
+    boolean atLimit() {
+        return (flags & AT_LIMIT) != 0;
+    }
+
+    /** Records whether the permit limit was binding when the run started (control turn, at dispatch). */
+    void atLimit(boolean binding) {
+        flags = (byte) (binding ? flags | AT_LIMIT : flags & ~AT_LIMIT);
+    }
+
+    /** The {@link Orphans} stack's link: plain accesses, ordered by the stack's compare-and-set of its head. */
+    TaskRun nextOrphan() {
+        return (TaskRun) HANDOFF.get(this);
+    }
+
+    void nextOrphan(TaskRun next) {
+        HANDOFF.set(this, next);
     }
 
     /** Withdraws the attempt: it will not commit if it has not begun to, and its query is cancelled. Control turn. */
@@ -281,7 +330,7 @@ final class TaskRun implements Runnable, Supplier<RowSchema> {
             try {
                 c.cancel();
             } catch (RuntimeException e) {
-                LOG.warn("cancelling task {} failed", task.id(), e);
+                LOG.warn("cancelling task {} failed", lease.task().id(), e);
             }
         }
     }
@@ -293,6 +342,6 @@ final class TaskRun implements Runnable, Supplier<RowSchema> {
 
     @Override
     public String toString() {
-        return "TaskRun[" + task.id() + " " + lane.name + " attempt " + task.attempt() + " " + stage + "]";
+        return "TaskRun[" + lease.task().id() + " " + lane.name + " attempt " + lease.task().attempt() + " " + stage() + "]";
     }
 }

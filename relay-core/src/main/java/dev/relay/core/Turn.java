@@ -32,20 +32,18 @@ final class Turn {
     long now() {
         long t = nanos;
         if (t == UNSET) {
-            t = Clocks.epochNanos(clock.instant());
+            Instant i = clock.instant();
+            instant = i;
+            t = Clocks.epochNanos(i);
             nanos = t;
         }
         return t;
     }
 
-    /** @return the turn's time (made once per turn, for the listener) */
+    /** @return the turn's time, the same instant for every use in the turn */
     Instant at() {
-        Instant i = instant;
-        if (i == null) {
-            i = Clocks.instant(now());
-            instant = i;
-        }
-        return i;
+        now();
+        return instant;
     }
 
     /** Marks a lane's figures for publishing at the end of the turn. */

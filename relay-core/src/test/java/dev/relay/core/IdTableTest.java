@@ -87,9 +87,9 @@ class IdTableTest {
                 TaskRun r = runs[random.nextInt(ids)];
                 if (random.nextInt(3) > 0) {
                     TaskRun got = table.putIfAbsent(r);
-                    assertSame(model.putIfAbsent(r.task.id(), r), got);
+                    assertSame(model.putIfAbsent(r.task().id(), r), got);
                 } else {
-                    assertEquals(model.remove(r.task.id(), r), table.remove(r));
+                    assertEquals(model.remove(r.task().id(), r), table.remove(r));
                 }
                 assertEquals(model.size(), table.size());
             }

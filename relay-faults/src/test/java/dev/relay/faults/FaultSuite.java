@@ -49,6 +49,7 @@ final class FaultSuite {
     static final int PORT = Integer.parseInt(env("RELAY_PG_PORT", "5432"));
     static final String USER = env("RELAY_PG_USER", "postgres");
     static final String DATABASE = env("RELAY_PG_DATABASE", "test");
+    static final String PASSWORD = env("RELAY_PG_PASSWORD", "");
     /** Samples per station per day in the generated source: one every 150 s (PeMS has one every 30 s). */
     static final int SAMPLES_PER_DAY = 576;
     /** Stations per district in the generated source. */
@@ -69,6 +70,7 @@ final class FaultSuite {
         p.setProperty("pg.port", Integer.toString(PORT));
         p.setProperty("pg.db", DATABASE);
         p.setProperty("pg.user", USER);
+        p.setProperty("pg.password", PASSWORD);
         return p;
     }
 

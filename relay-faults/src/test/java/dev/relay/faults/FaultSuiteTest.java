@@ -41,7 +41,8 @@ import org.junit.jupiter.api.TestMethodOrder;
  *
  * <p>Seed: {@code -Drelay.faults.seed=N} (or RELAY_FAULTS_SEED) replays a run; without it a random seed is drawn
  * and printed. Soak: {@code -Drelay.soak=PT30M} (or RELAY_SOAK) repeats the all-faults scenario with fresh seeds
- * for that long. PostgreSQL: 127.0.0.1:5432, user postgres, database test; skipped when unreachable unless
+ * for that long. PostgreSQL: 127.0.0.1:5432, user postgres, database test (or the RELAY_PG_HOST, RELAY_PG_PORT,
+ * RELAY_PG_DATABASE, RELAY_PG_USER, RELAY_PG_PASSWORD environment variables); skipped when unreachable unless
  * RELAY_REQUIRE_SERVICES=1.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)

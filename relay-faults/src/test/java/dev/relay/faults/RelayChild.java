@@ -250,6 +250,9 @@ public final class RelayChild {
         ds.setPortNumbers(new int[] {Integer.parseInt(p.getProperty("pg.port"))});
         ds.setDatabaseName(p.getProperty("pg.db"));
         ds.setUser(p.getProperty("pg.user"));
+        if (!p.getProperty("pg.password", "").isEmpty()) {
+            ds.setPassword(p.getProperty("pg.password"));
+        }
         ds.setApplicationName(application);
         ds.setReWriteBatchedInserts(true);
         ds.setConnectTimeout(5);

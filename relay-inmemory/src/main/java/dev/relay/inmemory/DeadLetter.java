@@ -15,7 +15,13 @@ import java.util.Objects;
  */
 public record DeadLetter(Task task, String reason, Instant at) {
 
-    /** Validates the fields. */
+    /**
+     * Validates the fields.
+     *
+     * @param task the task as delivered last (its attempt is the last attempt)
+     * @param reason why it was dead-lettered
+     * @param at when
+     */
     public DeadLetter {
         Objects.requireNonNull(task, "task");
         Objects.requireNonNull(reason, "reason");

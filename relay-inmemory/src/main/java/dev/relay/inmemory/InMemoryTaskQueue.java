@@ -47,8 +47,8 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p>This class is threadsafe. Each lane has its own lock, which guards that lane's state and the leases handed
  * out from it; no lock is held across lanes, and the listener is called outside every lock. Per task, an offer
- * allocates the delivery (which becomes the lease when polled), its ready time and an entry of the pending-id set;
- * a poll allocates only the returned list.
+ * allocates the delivery (which becomes the lease when polled) and its ready time; the pending ids sit in an
+ * open-addressing set; a poll allocates only the returned list.
  */
 public final class InMemoryTaskQueue implements TaskQueue {
 
@@ -84,18 +84,6 @@ public final class InMemoryTaskQueue implements TaskQueue {
     /** @return an unbounded queue on the system clock with the default lease timeout, accepting any lane */
     public static InMemoryTaskQueue create() {
         return builder().build();
-    }
-
-    /** @return epoch nanoseconds, saturated far beyond any clock this queue runs on */
-    private static long epochNanos(Instant t) {
-        long s = t.getEpochSecond();
-        if (s > 9_000_000_000L) {
-            return Long.MAX_VALUE;
-        }
-        if (s < -9_000_000_000L) {
-            return Long.MIN_VALUE + 1;
-        }
-        return s * 1_000_000_000L + t.getNano();
     }
 
     private static long saturatedMillis(Duration d) {
@@ -135,7 +123,7 @@ public final class InMemoryTaskQueue implements TaskQueue {
                         + "); task " + task.id() + " was not accepted", null);
             }
             q.pendingIds.add(task.id());
-            q.ready.addLast(new MemoryLease(q, task, epochNanos(clock.instant())));
+            q.ready.addLast(new MemoryLease(q, task, clock.instant()));
             q.offered++;
         } finally {
             q.lock.unlock();
@@ -197,7 +185,7 @@ public final class InMemoryTaskQueue implements TaskQueue {
 
     private static MemoryLease lease(LaneQueue q, MemoryLease l, long deadline) {
         l.state = State.LEASED;
-        l.deadlineMillis = deadline;
+        l.atMillis = deadline;
         q.expiry.addLast(l);
         q.leased++;
         return l;
@@ -307,7 +295,7 @@ public final class InMemoryTaskQueue implements TaskQueue {
                 q.expiry.pollFirst();
                 l = q.expiry.peekFirst();
             }
-            Instant b = l == null ? null : Instant.ofEpochMilli(l.deadlineMillis);
+            Instant b = l == null ? null : Instant.ofEpochMilli(l.atMillis);
             if (a == null) {
                 return b;
             }
@@ -370,7 +358,7 @@ public final class InMemoryTaskQueue implements TaskQueue {
 
     /** Moves due retries to ready and takes expired leases back. Under the lane's lock. */
     private void maintain(LaneQueue q, long now) {
-        while (!q.delayed.isEmpty() && q.delayed.peek().dueMillis <= now) {
+        while (!q.delayed.isEmpty() && q.delayed.peek().atMillis <= now) {
             MemoryLease l = q.delayed.poll();
             l.state = State.READY;
             q.ready.addLast(l);
@@ -381,13 +369,13 @@ public final class InMemoryTaskQueue implements TaskQueue {
                 q.expiry.pollFirst();
                 continue;
             }
-            if (l.deadlineMillis > now) {
+            if (l.atMillis > now) {
                 break;
             }
             q.expiry.pollFirst();
             l.state = State.LOST;
             q.leased--;
-            q.ready.addLast(new MemoryLease(q, l.task.withAttempt(l.task.attempt() + 1), now * 1_000_000L));
+            q.ready.addLast(new MemoryLease(q, l.task.withAttempt(l.task.attempt() + 1), Instant.ofEpochMilli(now)));
             q.expired++;
         }
     }
@@ -406,15 +394,14 @@ public final class InMemoryTaskQueue implements TaskQueue {
         final String name;
         final ReentrantLock lock = new ReentrantLock();
         final ArrayDeque<MemoryLease> ready = new ArrayDeque<>();
-        final PriorityQueue<MemoryLease> delayed = new PriorityQueue<>((a, b) -> a.dueMillis != b.dueMillis
-                ? Long.compare(a.dueMillis, b.dueMillis) : Long.compare(a.seq, b.seq));
+        /** Retries waiting for their delay, earliest first (ties in no particular order). */
+        final PriorityQueue<MemoryLease> delayed = new PriorityQueue<>((a, b) -> Long.compare(a.atMillis, b.atMillis));
         /** Leases in the order they were handed out, so in deadline order; ended ones are dropped lazily. */
         final ArrayDeque<MemoryLease> expiry = new ArrayDeque<>();
         final IdSet pendingIds = new IdSet();
         final List<DeadLetter> deadLetters = new ArrayList<>();
         int leased;
         long lastDeadline = Long.MIN_VALUE;
-        long seq;
         long offered;
         long completed;
         long expired;
@@ -435,18 +422,17 @@ public final class InMemoryTaskQueue implements TaskQueue {
     private final class MemoryLease implements Lease {
         final LaneQueue q;
         final Task task;
-        /** Epoch nanos since which the task is ready: kept as a number, so that a delivery allocates no instant. */
-        final long readyNanos;
+        /** Since when the task is ready; made once per delivery and handed out as is. */
+        final Instant readySince;
         /** Guarded by the lane's lock. */
         State state = State.READY;
-        long deadlineMillis;
-        long dueMillis;
-        long seq;
+        /** Epoch millis: the lease's deadline while leased, the end of the retry delay while delayed. */
+        long atMillis;
 
-        MemoryLease(LaneQueue q, Task task, long readyNanos) {
+        MemoryLease(LaneQueue q, Task task, Instant readySince) {
             this.q = q;
             this.task = task;
-            this.readyNanos = readyNanos;
+            this.readySince = readySince;
         }
 
         @Override
@@ -456,7 +442,7 @@ public final class InMemoryTaskQueue implements TaskQueue {
 
         @Override
         public Instant readySince() {
-            return Instant.ofEpochSecond(Math.floorDiv(readyNanos, 1_000_000_000L), Math.floorMod(readyNanos, 1_000_000_000L));
+            return readySince;
         }
 
         @Override
@@ -487,7 +473,7 @@ public final class InMemoryTaskQueue implements TaskQueue {
             boolean notify = false;
             q.lock.lock();
             try {
-                if (state == State.LEASED && deadlineMillis <= clock.millis()) {
+                if (state == State.LEASED && atMillis <= clock.millis()) {
                     maintain(q, clock.millis()); // the lease expired before it was ended
                 }
                 if (state == State.LOST) {
@@ -506,14 +492,13 @@ public final class InMemoryTaskQueue implements TaskQueue {
                     }
                     case RETRIED -> {
                         Instant at = clock.instant().plus(delay);
-                        MemoryLease next = new MemoryLease(q, task.withAttempt(task.attempt() + 1), epochNanos(at));
+                        MemoryLease next = new MemoryLease(q, task.withAttempt(task.attempt() + 1), at);
                         if (delay.isZero()) {
                             q.ready.addLast(next);
                             notify = true;
                         } else {
                             next.state = State.DELAYED;
-                            next.dueMillis = at.toEpochMilli();
-                            next.seq = q.seq++;
+                            next.atMillis = at.toEpochMilli();
                             q.delayed.add(next);
                         }
                     }
@@ -522,7 +507,7 @@ public final class InMemoryTaskQueue implements TaskQueue {
                         q.deadLetters.add(new DeadLetter(task, reason, clock.instant()));
                     }
                     case RELEASED -> {
-                        q.ready.addFirst(new MemoryLease(q, task, readyNanos));
+                        q.ready.addFirst(new MemoryLease(q, task, readySince));
                         notify = true;
                     }
                     default -> throw new AssertionError(to);

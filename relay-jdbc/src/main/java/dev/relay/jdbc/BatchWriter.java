@@ -13,13 +13,14 @@ import java.util.function.Consumer;
 /**
  * Batch-inserts rows into one table over a prepared statement: {@code INSERT INTO t (c1, …) VALUES (?, …)},
  * values bound with {@code setObject} (java.time types as JDBC 4.2 objects) and nulls typed with the column's
- * JDBC type. Extra constant values (e.g. from task parameters) are appended to every row. Owned by one thread.
+ * JDBC type. Extra constant values (task column values, already of their columns' types) are appended to every
+ * row. Owned by one thread.
  */
 final class BatchWriter implements AutoCloseable {
 
     private final PreparedStatement insert;
     private final int[] types;
-    private final List<String> constants;
+    private final List<Object> constants;
     private final int width;
     private final int batchSize;
     private int pending;
@@ -30,13 +31,13 @@ final class BatchWriter implements AutoCloseable {
      * @param table the table
      * @param columns the columns of the rows
      * @param constantColumns names of constant columns appended after the row's columns
-     * @param constants their values
+     * @param constants their values, bound with {@code setObject}
      * @param batchSize rows per executed batch
      * @param publish told of the statement, so that an abort from another thread can cancel it
      * @throws SQLException if the statement cannot be prepared
      */
     BatchWriter(Connection connection, String table, List<Column> columns, List<String> constantColumns,
-                List<String> constants, int batchSize, Consumer<Statement> publish) throws SQLException {
+                List<Object> constants, int batchSize, Consumer<Statement> publish) throws SQLException {
         this.width = columns.size();
         this.types = new int[width];
         StringBuilder sql = new StringBuilder("INSERT INTO ").append(table).append(" (");
@@ -71,7 +72,7 @@ final class BatchWriter implements AutoCloseable {
             }
         }
         for (int j = 0; j < constants.size(); j++) {
-            insert.setString(width + j + 1, constants.get(j));
+            insert.setObject(width + j + 1, constants.get(j));
         }
         insert.addBatch();
         rows++;

@@ -18,8 +18,12 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.LocalDateTime;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -28,6 +32,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
 
 /**
  * A {@link Sink} that replaces a task's window in a table over plain JDBC (tested on PostgreSQL and H2): in one
@@ -51,7 +57,16 @@ import java.util.Objects;
  * leave it behind twice); a row outside fails the session without retry. Column names come from the row schema
  * (optionally renamed) and must be plain identifiers; values are always bound.
  *
- * <p>This class is immutable and threadsafe; each session belongs to one thread (except its {@code abort}).
+ * <p>Task columns are bound as the column's type: the first session for a table reads the task columns' JDBC
+ * types (a {@code SELECT} of those columns that returns no row) and each parameter value is converted to its
+ * column's type (decimal digits for an {@code INTEGER}, ISO-8601 for a {@code DATE}, …). A value that is not of
+ * its column's type, or a column type a parameter cannot fill, fails the session at {@code open} without retry
+ * (a configuration error: the message names the parameter, its value, the column and its type), before anything
+ * is deleted.
+ *
+ * <p>This class is threadsafe: its configuration is immutable, and the task columns' types, read once per table,
+ * are kept in a concurrent map (a table altered afterwards needs a new sink). Each session belongs to one thread
+ * (except its {@code abort}).
  */
 public final class WindowSink implements Sink {
 
@@ -62,6 +77,8 @@ public final class WindowSink implements Sink {
     private final Map<String, String> taskColumns;
     private final int batchSize;
     private final String description;
+    /** The JDBC types of the task columns, in {@link #taskColumns} order, per rendered table; added once read. */
+    private final ConcurrentMap<String, List<Integer>> taskColumnTypes = new ConcurrentHashMap<>();
 
     private WindowSink(Builder b) {
         this.jdbi = b.jdbi;
@@ -148,6 +165,51 @@ public final class WindowSink implements Sink {
         }
     }
 
+    /**
+     * @param connection a connection to the sink
+     * @param task the task
+     * @param table the rendered table
+     * @param constants the task column values as the task carries them, in {@link #taskColumns} order
+     * @return the values converted to their columns' types
+     * @throws SQLException if the columns' types cannot be read
+     * @throws SinkException (not retryable) if a value is not of its column's type
+     */
+    private List<Object> typedValues(Connection connection, Task task, String table, List<String> constants) throws SQLException {
+        if (constants.isEmpty()) {
+            return List.of();
+        }
+        List<Integer> types = taskColumnTypes.get(table);
+        if (types == null) {
+            List<Integer> read = new ArrayList<>();
+            try (Statement s = connection.createStatement();
+                 ResultSet rs = s.executeQuery("SELECT " + String.join(", ", taskColumns.keySet()) + " FROM " + table + " WHERE 1 = 0")) {
+                ResultSetMetaData md = rs.getMetaData();
+                for (int i = 1; i <= md.getColumnCount(); i++) {
+                    read.add(md.getColumnType(i));
+                }
+            }
+            types = List.copyOf(read);
+            taskColumnTypes.putIfAbsent(table, types);
+        }
+        List<Object> values = new ArrayList<>(constants.size());
+        int i = 0;
+        for (Map.Entry<String, String> column : taskColumns.entrySet()) {
+            String text = constants.get(i);
+            int type = types.get(i);
+            i++;
+            try {
+                values.add(TaskColumnValues.convert(text, type));
+            } catch (IllegalArgumentException e) {
+                throw new SinkException("task " + task.id() + ": parameter '" + column.getValue() + "' = '" + text
+                        + "' cannot fill task column " + column.getKey() + " of " + table + ", of type "
+                        + TaskColumnValues.name(type) + ": " + e.getMessage() + " (a configuration error: check "
+                        + "taskColumn(\"" + column.getKey() + "\", \"" + column.getValue() + "\") against the table and "
+                        + "the tasks' parameters)", e, false);
+            }
+        }
+        return values;
+    }
+
     @Override
     public String toString() {
         return "WindowSink[" + target.template() + " by " + timeColumn + " " + description + "]";
@@ -175,6 +237,7 @@ public final class WindowSink implements Sink {
             lock.lock();
             try {
                 handle.begin();
+                List<Object> values = typedValues(handle.getConnection(), task, table, constants);
                 String lock = dialect.windowLockSql();
                 if (lock != null) {
                     // a redelivered task may run while its first delivery still writes: serialise the two, so the
@@ -194,13 +257,15 @@ public final class WindowSink implements Sink {
                     publish(ps);
                     ps.setObject(1, window.start());
                     ps.setObject(2, window.end());
-                    for (int i = 0; i < constants.size(); i++) {
-                        ps.setString(3 + i, constants.get(i));
+                    for (int i = 0; i < values.size(); i++) {
+                        ps.setObject(3 + i, values.get(i));
                     }
                     ps.executeUpdate();
                 }
                 writer = new BatchWriter(handle.getConnection(), table, columns, List.copyOf(taskColumns.keySet()),
-                        constants, batchSize, this::publish);
+                        values, batchSize, this::publish);
+            } catch (SinkException e) {
+                failed = e.retryable() ? failure("opening", e) : e;
             } catch (SQLException | RuntimeException e) {
                 failed = failure("opening", e);
             } finally {

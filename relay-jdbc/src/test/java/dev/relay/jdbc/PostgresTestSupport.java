@@ -9,16 +9,18 @@ import java.sql.SQLException;
 import java.sql.Statement;
 
 /**
- * PostgreSQL for tests: 127.0.0.1:5432, user postgres, database {@code test} (override with RELAY_PG_HOST,
- * RELAY_PG_PORT, RELAY_PG_USER, RELAY_PG_DATABASE). Tests that need it are skipped with a message when it is
- * not reachable, and fail instead when {@code RELAY_REQUIRE_SERVICES=1}.
+ * PostgreSQL for tests: 127.0.0.1:5432, user postgres, no password, database {@code test}; the environment
+ * variables RELAY_PG_HOST, RELAY_PG_PORT, RELAY_PG_DATABASE, RELAY_PG_USER and RELAY_PG_PASSWORD point it
+ * elsewhere (the README's "Commands"; every PostgreSQL test and benchmark reads the same five). Tests that need
+ * it are skipped with a message when it is not reachable, and fail instead when {@code RELAY_REQUIRE_SERVICES=1}.
  */
-final class PostgresTestSupport {
+public final class PostgresTestSupport {
 
     static final String HOST = env("RELAY_PG_HOST", "127.0.0.1");
     static final int PORT = Integer.parseInt(env("RELAY_PG_PORT", "5432"));
     static final String USER = env("RELAY_PG_USER", "postgres");
     static final String DATABASE = env("RELAY_PG_DATABASE", "test");
+    static final String PASSWORD = env("RELAY_PG_PASSWORD", "");
 
     private PostgresTestSupport() {
     }
@@ -28,9 +30,19 @@ final class PostgresTestSupport {
         return v == null || v.isBlank() ? fallback : v;
     }
 
-    /** @return the JDBC URL of the test database */
-    static String url() {
+    /** @return the JDBC URL of the test database (user and password are separate: {@link #user()}, {@link #password()}) */
+    public static String url() {
         return "jdbc:postgresql://" + HOST + ":" + PORT + "/" + DATABASE;
+    }
+
+    /** @return the user to connect as */
+    public static String user() {
+        return USER;
+    }
+
+    /** @return the password, empty for none (trust authentication) */
+    public static String password() {
+        return PASSWORD;
     }
 
     /**
@@ -43,6 +55,9 @@ final class PostgresTestSupport {
         ds.setPortNumbers(new int[] {PORT});
         ds.setDatabaseName(DATABASE);
         ds.setUser(USER);
+        if (!PASSWORD.isEmpty()) {
+            ds.setPassword(PASSWORD);
+        }
         ds.setReWriteBatchedInserts(true);
         ds.setConnectTimeout(5);
         if (schema != null) {

@@ -189,6 +189,86 @@ abstract class WindowSinkContract {
         assertThrows(SinkException.class, session::commit, "a failed session stays failed");
     }
 
+    /** The task column as an INTEGER: the PeMS district number, filled from the tasks' "district" parameter. */
+    void integerDistrictColumn() throws SQLException {
+        execute("ALTER TABLE " + TABLE + " DROP COLUMN DISTRICT");
+        execute("ALTER TABLE " + TABLE + " ADD COLUMN DISTRICT INTEGER");
+    }
+
+    /** Writes the rows of {@code source}'s window as the task {@code task} (whose parameters fill the task columns). */
+    long write(Sink sink, Task source, Task task) {
+        List<Row> rows = TestRelay.pullAll(SourceFixture.puller(), source);
+        try (SinkSession session = sink.open(task, rows.get(0).schema())) {
+            session.write(rows);
+            session.commit();
+        }
+        return rows.size();
+    }
+
+    long count(String where) throws SQLException {
+        try (Connection c = target.getConnection(); Statement s = c.createStatement();
+             var rs = s.executeQuery("SELECT COUNT(*) FROM " + TABLE + " WHERE " + where)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    @Test
+    void relay_integerTaskColumn_bindsTheParameterAsAnIntegerAndReplaces() throws Exception {
+        integerDistrictColumn();
+        Sink sink = sink();
+        Task seven = Task.builder("realtime", "vds30sec").scope(Window.of(DAY.atTime(3, 0), DAY.atTime(4, 0)))
+                .parameter("district", "7").build();
+        Task four = Task.builder("realtime", "vds30sec").scope(Window.of(DAY.atTime(3, 0), DAY.atTime(4, 0)))
+                .parameter("district", "4").build();
+        long rows = write(sink, task("D7", 3, 4), seven);
+        write(sink, task("D4", 3, 4), four);
+        write(sink, task("D7", 3, 4), seven.withAttempt(2));
+        assertEquals(rows, count("DISTRICT = 7"), "district 7's window replaced, not doubled");
+        assertEquals(rows, count("DISTRICT = 4"), "district 4's window left alone");
+        assertEquals(2 * rows, count());
+        assertEquals(0, target.openConnections());
+    }
+
+    @Test
+    void open_taskColumnValueNotOfTheColumnsType_failsWithoutRetryNamingValueAndColumn() throws Exception {
+        integerDistrictColumn();
+        Sink sink = sink();
+        Task seven = Task.builder("realtime", "vds30sec").scope(Window.of(DAY.atTime(3, 0), DAY.atTime(4, 0)))
+                .parameter("district", "7").build();
+        long rows = write(sink, task("D7", 3, 4), seven);
+        Task named = task("D7", 3, 4); // "D7" where the column holds district numbers
+        RowSchema schema = TestRelay.pullAll(SourceFixture.puller(), named).get(0).schema();
+        SinkException e = assertThrows(SinkException.class, () -> sink.open(named, schema));
+        assertFalse(e.retryable(), "a configuration error is not retried");
+        for (String part : List.of("'district'", "'D7'", "DISTRICT", "INTEGER", named.id())) {
+            assertTrue(e.getMessage().contains(part), "names " + part + ": " + e.getMessage());
+        }
+        assertEquals(rows, count(), "nothing deleted");
+        assertEquals(0, target.openConnections());
+
+        // a fresh sink meets the same at its first use of the table
+        SinkException first = assertThrows(SinkException.class, () -> sink().open(named, schema));
+        assertFalse(first.retryable());
+    }
+
+    @Test
+    void open_taskColumnOfATypeNoParameterFills_failsWithoutRetry() throws Exception {
+        execute("ALTER TABLE " + TABLE + " DROP COLUMN DISTRICT");
+        execute("ALTER TABLE " + TABLE + " ADD COLUMN DISTRICT " + binaryType());
+        Task task = task("D7", 3, 4);
+        RowSchema schema = TestRelay.pullAll(SourceFixture.puller(), task).get(0).schema();
+        SinkException e = assertThrows(SinkException.class, () -> sink().open(task, schema));
+        assertFalse(e.retryable());
+        assertTrue(e.getMessage().contains("cannot be filled from a task parameter"), e.getMessage());
+        assertEquals(0, target.openConnections());
+    }
+
+    /** @return a binary column type of the subclass's database */
+    String binaryType() {
+        return "VARBINARY(16)";
+    }
+
     @Test
     void write_rowOutsideTheWindow_failsWithoutRetry() throws Exception {
         Task task = task("D7", 8, 9);

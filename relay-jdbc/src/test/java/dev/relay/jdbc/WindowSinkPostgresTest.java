@@ -28,6 +28,11 @@ class WindowSinkPostgresTest extends WindowSinkContract {
         return Dialect.POSTGRESQL;
     }
 
+    @Override
+    String binaryType() {
+        return "BYTEA";
+    }
+
     @Test
     void open_sameTaskDeliveredTwiceAtOnce_leavesOneCopy() throws Exception {
         // a lease lost to a slow worker: the redelivered task starts while the first delivery still writes

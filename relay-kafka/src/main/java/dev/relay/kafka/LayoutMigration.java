@@ -54,7 +54,7 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  * resumes from the committed offsets: every legacy record ends up in exactly one lane topic, once, as seen
  * by {@code read_committed} readers such as {@link KafkaTaskQueue}. A record that does not decode or route
  * goes to the {@linkplain Builder#rejectTopic reject topic} with the reason in the
- * {@value KafkaTaskQueue#HEADER_DLT_REASON} header, in the same transaction.
+ * {@value TaskRecordCodec#HEADER_DLT_REASON} header, in the same transaction.
  *
  * <p>{@link #run()} migrates what the legacy topic held when it started, then returns. Stop the old
  * producers first; records written to the legacy topic later are migrated by the next run.
@@ -93,7 +93,13 @@ public final class LayoutMigration {
      * @param perLane records written per lane by this run
      */
     public record Result(long migrated, long rejected, Map<String, Long> perLane) {
-        /** Copies the map. */
+        /**
+         * Copies the map.
+         *
+         * @param migrated legacy records written to lane topics by this run
+         * @param rejected legacy records written to the reject topic by this run
+         * @param perLane records written per lane by this run
+         */
         public Result {
             perLane = Map.copyOf(perLane);
         }

@@ -1,5 +1,7 @@
 package dev.relay.core.plan;
 
+import static com.google.common.base.Preconditions.checkArgument;
+
 import dev.relay.api.PlanningLedger;
 import dev.relay.api.Names;
 import dev.relay.api.SeriesKey;
@@ -300,9 +302,7 @@ public final class BackfillPlanner {
          */
         public Builder series(Collection<SeriesKey> series) {
             for (SeriesKey k : series) {
-                if (!this.series.add(Objects.requireNonNull(k, "series"))) {
-                    throw new IllegalArgumentException("series " + k + " was already added");
-                }
+                checkArgument(this.series.add(Objects.requireNonNull(k, "series")), "series %s was already added", k);
             }
             return this;
         }
@@ -323,9 +323,7 @@ public final class BackfillPlanner {
         public Builder range(LocalDateTime from, LocalDateTime to) {
             Objects.requireNonNull(from, "from");
             Objects.requireNonNull(to, "to");
-            if (!to.isAfter(from)) {
-                throw new IllegalArgumentException("backfill range end " + to + " must be after its start " + from);
-            }
+            checkArgument(to.isAfter(from), "backfill range end %s must be after its start %s", to, from);
             this.from = from;
             this.to = to;
             return this;
@@ -354,9 +352,7 @@ public final class BackfillPlanner {
          * @return this builder
          */
         public Builder chunk(int chunk) {
-            if (chunk < 1 || chunk > 1_000_000) {
-                throw new IllegalArgumentException("chunk must be within [1, 1000000] but was " + chunk);
-            }
+            checkArgument(chunk >= 1 && chunk <= 1_000_000, "chunk must be within [1, 1000000] but was %s", chunk);
             this.chunk = chunk;
             return this;
         }

@@ -1,5 +1,7 @@
 package dev.relay.core.plan;
 
+import static com.google.common.base.Preconditions.checkArgument;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -100,9 +102,7 @@ public final class PlanningLoop implements Runnable {
         public Builder step(String name, Runnable step) {
             Objects.requireNonNull(name, "step name");
             Objects.requireNonNull(step, () -> "step '" + name + "'");
-            if (names.contains(name)) {
-                throw new IllegalArgumentException("planning step '" + name + "' was already added");
-            }
+            checkArgument(!names.contains(name), "planning step '%s' was already added", name);
             names.add(name);
             steps.add(step);
             return this;

@@ -1,5 +1,8 @@
 package dev.relay.core.plan;
 
+import static com.google.common.base.Preconditions.checkArgument;
+import static com.google.common.base.Preconditions.checkState;
+
 import dev.relay.api.PlanningLedger;
 import dev.relay.api.Names;
 import dev.relay.api.SeriesKey;
@@ -379,9 +382,7 @@ public final class RealtimeTicker {
          */
         public Builder series(Collection<SeriesKey> series) {
             for (SeriesKey k : series) {
-                if (!this.series.add(Objects.requireNonNull(k, "series"))) {
-                    throw new IllegalArgumentException("series " + k + " was already added");
-                }
+                checkArgument(this.series.add(Objects.requireNonNull(k, "series")), "series %s was already added", k);
             }
             return this;
         }
@@ -431,9 +432,7 @@ public final class RealtimeTicker {
          */
         public Builder lateness(Duration lateness) {
             Objects.requireNonNull(lateness, "lateness");
-            if (lateness.isNegative()) {
-                throw new IllegalArgumentException("lateness must not be negative but was " + lateness);
-            }
+            checkArgument(!lateness.isNegative(), "lateness must not be negative but was %s", lateness);
             this.lateness = lateness;
             return this;
         }
@@ -444,9 +443,7 @@ public final class RealtimeTicker {
          */
         public Builder horizon(Duration horizon) {
             Objects.requireNonNull(horizon, "horizon");
-            if (horizon.isNegative() || horizon.isZero()) {
-                throw new IllegalArgumentException("horizon must be positive but was " + horizon);
-            }
+            checkArgument(!horizon.isNegative() && !horizon.isZero(), "horizon must be positive but was %s", horizon);
             this.horizon = horizon;
             return this;
         }
@@ -474,9 +471,7 @@ public final class RealtimeTicker {
          * @return this builder
          */
         public Builder backfillChunk(int chunk) {
-            if (chunk < 1) {
-                throw new IllegalArgumentException("backfillChunk must be at least 1 but was " + chunk);
-            }
+            checkArgument(chunk >= 1, "backfillChunk must be at least 1 but was %s", chunk);
             this.backfillChunk = chunk;
             return this;
         }
@@ -513,9 +508,7 @@ public final class RealtimeTicker {
          * @throws IllegalStateException naming the setting that is missing or inconsistent
          */
         public RealtimeTicker build() {
-            if (series.isEmpty()) {
-                throw new IllegalStateException("no series set: call series(...) with at least one SeriesKey");
-            }
+            checkState(!series.isEmpty(), "no series set: call series(...) with at least one SeriesKey");
             require(windowSize, "windowSize");
             require(zone, "zone");
             require(seriesStart, "seriesStart");
@@ -526,20 +519,14 @@ public final class RealtimeTicker {
                 throw new IllegalStateException("seriesStart " + seriesStart + " is not aligned to the window size "
                         + windowSize + " (nearest earlier start: " + grid.alignDown(seriesStart) + ")");
             }
-            if (horizon.compareTo(lateness) <= 0) {
-                throw new IllegalStateException("horizon " + horizon + " must be longer than the lateness " + lateness
-                        + ", or no window would ever reach the realtime lane");
-            }
-            if (realtimeLane.equals(backfillLane)) {
-                throw new IllegalStateException("realtime and backfill lanes must differ but both are '" + realtimeLane + "'");
-            }
+            checkState(horizon.compareTo(lateness) > 0,
+                    "horizon %s must be longer than the lateness %s, or no window would ever reach the realtime lane", horizon, lateness);
+            checkState(!realtimeLane.equals(backfillLane), "realtime and backfill lanes must differ but both are '%s'", realtimeLane);
             return new RealtimeTicker(this, new ArrayList<>(series));
         }
 
         private static void require(Object value, String name) {
-            if (value == null) {
-                throw new IllegalStateException(name + " is required but was not set");
-            }
+            checkState(value != null, "%s is required but was not set", name);
         }
     }
 }

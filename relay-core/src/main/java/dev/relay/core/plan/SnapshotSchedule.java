@@ -1,5 +1,8 @@
 package dev.relay.core.plan;
 
+import static com.google.common.base.Preconditions.checkArgument;
+import static com.google.common.base.Preconditions.checkState;
+
 import dev.relay.api.PlanningLedger;
 import dev.relay.api.Names;
 import dev.relay.api.SeriesKey;
@@ -202,9 +205,7 @@ public final class SnapshotSchedule {
          */
         public Builder tables(Collection<SeriesKey> tables) {
             for (SeriesKey t : tables) {
-                if (!this.tables.add(Objects.requireNonNull(t, "table"))) {
-                    throw new IllegalArgumentException("table " + t + " was already added");
-                }
+                checkArgument(this.tables.add(Objects.requireNonNull(t, "table")), "table %s was already added", t);
             }
             return this;
         }
@@ -244,9 +245,7 @@ public final class SnapshotSchedule {
          */
         public Builder replanAfter(Duration replanAfter) {
             Objects.requireNonNull(replanAfter, "replanAfter");
-            if (replanAfter.compareTo(Duration.ofMinutes(1)) < 0) {
-                throw new IllegalArgumentException("replanAfter must be at least PT1M but was " + replanAfter);
-            }
+            checkArgument(replanAfter.compareTo(Duration.ofMinutes(1)) >= 0, "replanAfter must be at least PT1M but was %s", replanAfter);
             this.replanAfter = replanAfter;
             return this;
         }
@@ -283,18 +282,10 @@ public final class SnapshotSchedule {
          * @throws IllegalStateException naming the missing setting
          */
         public SnapshotSchedule build() {
-            if (tables.isEmpty()) {
-                throw new IllegalStateException("no tables set: call tables(...) with at least one SeriesKey");
-            }
-            if (timeOfDay == null) {
-                throw new IllegalStateException("time of day is required: call at(LocalTime, ZoneId)");
-            }
-            if (queue == null) {
-                throw new IllegalStateException("queue is required but was not set");
-            }
-            if (ledger == null) {
-                throw new IllegalStateException("ledger is required but was not set");
-            }
+            checkState(!tables.isEmpty(), "no tables set: call tables(...) with at least one SeriesKey");
+            checkState(timeOfDay != null, "time of day is required: call at(LocalTime, ZoneId)");
+            checkState(queue != null, "queue is required but was not set");
+            checkState(ledger != null, "ledger is required but was not set");
             return new SnapshotSchedule(this);
         }
     }

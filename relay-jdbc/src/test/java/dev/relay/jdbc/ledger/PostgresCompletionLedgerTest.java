@@ -1,5 +1,7 @@
 package dev.relay.jdbc.ledger;
 
+import dev.relay.jdbc.PostgresTestSupport;
+
 import org.jdbi.v3.core.Jdbi;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
@@ -10,24 +12,24 @@ import java.sql.SQLException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The ledger contract on PostgreSQL at 127.0.0.1:5432 (user postgres, database test, trust auth). Skipped
+ * The ledger contract on the test PostgreSQL ({@link PostgresTestSupport}: 127.0.0.1:5432, user postgres,
+ * database test, trust auth, unless the RELAY_PG_* environment variables say otherwise). Skipped
  * with a message when the server is not reachable, unless {@code RELAY_REQUIRE_SERVICES=1}, which makes it fail.
  * The server is probed once per run; connections are reused (the server is shared with other test runs).
  */
 class PostgresCompletionLedgerTest extends CompletionLedgerContract {
 
-    /** The server, overridable with {@code -Drelay.postgres.url=…}. */
-    static final String URL = System.getProperty("relay.postgres.url",
-            "jdbc:postgresql://127.0.0.1:5432/test?connectTimeout=10");
+    /** The server: the RELAY_PG_* environment variables, read by {@link PostgresTestSupport}. */
+    static final String URL = PostgresTestSupport.url() + "?connectTimeout=10";
     private static final AtomicInteger TABLES = new AtomicInteger();
     private static String unreachable;
     private static PooledDataSource pool;
 
     private static synchronized Jdbi connect() {
         if (pool == null && unreachable == null) {
-            try (Connection c = DriverManager.getConnection(URL, "postgres", "")) {
+            try (Connection c = DriverManager.getConnection(URL, PostgresTestSupport.user(), PostgresTestSupport.password())) {
                 c.isValid(10);
-                pool = new PooledDataSource(URL, "postgres", "");
+                pool = new PooledDataSource(URL, PostgresTestSupport.user(), PostgresTestSupport.password());
             } catch (SQLException e) {
                 unreachable = "PostgreSQL not reachable at " + URL + ": " + e.getMessage();
             }
