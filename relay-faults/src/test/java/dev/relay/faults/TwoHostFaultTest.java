@@ -136,7 +136,18 @@ class TwoHostFaultTest {
                 session.commit();
             }
             bytes = 0;
-            for (ConsumerRecord<byte[], byte[]> r : readAll(topics.tasksTopic("backfill"), "read_committed")) {
+            // commitTransaction returns once the coordinator has prepared the commit; the markers that move the partition's
+            // last stable offset are written after that, so a read_committed reader may see nothing for a moment.
+            List<ConsumerRecord<byte[], byte[]>> manifests = List.of();
+            long visibleBy = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+            while (manifests.isEmpty() && System.nanoTime() < visibleBy) {
+                manifests = readAll(topics.tasksTopic("backfill"), "read_committed");
+                if (manifests.isEmpty()) {
+                    Thread.sleep(200);
+                }
+            }
+            assertEquals(1, manifests.size(), "manifests visible to a read_committed reader within 60 s");
+            for (ConsumerRecord<byte[], byte[]> r : manifests) {
                 Manifest m = HandoffFormat.decodeManifest(r.value());
                 bytes = m.payloadBytes();
                 assertEquals(BIG_ROWS, m.rowCount());

@@ -88,6 +88,24 @@ final class TestKafka {
             c.assign(parts);
             c.seekToBeginning(parts);
             Map<TopicPartition, Long> end = c.endOffsets(parts, Duration.ofSeconds(30));
+            if ("read_committed".equals(isolation)) {
+                // A committed transaction's markers are written after commitTransaction returns: wait (briefly) until the
+                // last stable offset reaches the high watermark, so that a read right after a commit sees that commit.
+                p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_uncommitted");
+                try (KafkaConsumer<byte[], byte[]> hw = new KafkaConsumer<>(p)) {
+                    Map<TopicPartition, Long> high = hw.endOffsets(parts, Duration.ofSeconds(30));
+                    long settle = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+                    while (!end.equals(high) && System.nanoTime() < settle) {
+                        try {
+                            Thread.sleep(50);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            throw new IllegalStateException("interrupted while waiting for " + topic + " to settle", e);
+                        }
+                        end = c.endOffsets(parts, Duration.ofSeconds(30));
+                    }
+                }
+            }
             long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
             while (System.nanoTime() < deadline) {
                 boolean done = true;
