@@ -105,6 +105,16 @@ public interface TaskQueue extends AutoCloseable {
     }
 
     /**
+     * The dead letters of this queue's lanes: list, replay, purge (see {@link DeadLetters} for the semantics every
+     * backend keeps). The in-memory and Kafka backends have them; the default implementation has none.
+     *
+     * @return the queue's dead letters, or empty if this backend cannot show them
+     */
+    default Optional<DeadLetters> deadLetters() {
+        return Optional.empty();
+    }
+
+    /**
      * Sets the listener called when tasks of some lane may have become available (a task offered, a retry
      * due, a lease expired, records fetched). It may be called from any thread and must return quickly; the
      * engine uses it to schedule a poll. A backend that cannot detect availability never calls it, and the
