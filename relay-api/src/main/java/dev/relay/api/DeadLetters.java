@@ -51,8 +51,8 @@ public interface DeadLetters {
      * @return the entries replayed, in the order of {@code ids} (duplicates once)
      * @throws IllegalArgumentException naming the ids that are not dead letters of the lane, or the entries that hold
      *         no task; then nothing was replayed. Also if {@code intoLane} is not accepted by the backend
-     * @throws QueueException if a task was not accepted: the entries before it were replayed, it and the ones
-     *         after it are still dead letters (the message names them)
+     * @throws QueueException if a task was not accepted: the message names the entries that are still dead letters;
+     *         the others were replayed
      */
     List<DeadLetter> replay(String lane, Collection<String> ids, String intoLane);
 
