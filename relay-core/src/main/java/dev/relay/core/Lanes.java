@@ -160,6 +160,13 @@ final class Lanes {
         turn.touch(lane);
     }
 
+    /** Changes a lane's weight, keeping the rest of its specification. */
+    void reweight(String name, int weight) {
+        LaneRun lane = get(name);
+        lane.update(lane.spec.toBuilder().weight(weight).build());
+        turn.touch(lane);
+    }
+
     void drain(String name, CompletableFuture<Void> drained) {
         LaneRun lane = get(name);
         lane.drain(drained);
