@@ -52,6 +52,8 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
     private final FairScheduler<TaskRun> scheduler;
     private final TaskRun.Context runContext;
     final EngineStats stats;
+    /** The relay's meters (registering nothing without a registry). */
+    final RelayMetrics metrics;
     private final Turn turn;
     private final Lanes lanes;
     private final InFlight inFlight = new InFlight();
@@ -98,7 +100,7 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
         this.stats = new EngineStats(config.permits);
         this.turn = new Turn(clock);
         this.notify = new Notifier(config.listener, turn);
-        RelayMetrics metrics = new RelayMetrics(config.meterRegistry, stats, queue, clock);
+        this.metrics = new RelayMetrics(config.meterRegistry, stats, queue, clock);
         if (config.pressure.active()) {
             metrics.registerPressure(stats);
         }
