@@ -105,6 +105,16 @@ public interface TaskQueue extends AutoCloseable {
     }
 
     /**
+     * The dead letters of this queue's lanes: list, replay, purge (see {@link DeadLetters} for the semantics every
+     * backend keeps). The in-memory and Kafka backends have them; the default implementation has none.
+     *
+     * @return the queue's dead letters, or empty if this backend cannot show them
+     */
+    default Optional<DeadLetters> deadLetters() {
+        return Optional.empty();
+    }
+
+    /**
      * The queue's own condition, which the engine folds into the relay's {@link Health}: whether its clients reach
      * the broker or database, authenticate, are authorized, and find what they expect. The engine sees its own
      * failed polls already; this is for what only the backend knows (a failure on the backend's own threads, a

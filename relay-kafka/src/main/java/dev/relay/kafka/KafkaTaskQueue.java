@@ -1,5 +1,6 @@
 package dev.relay.kafka;
 
+import dev.relay.api.DeadLetters;
 import dev.relay.api.Lease;
 import dev.relay.api.QueueException;
 import dev.relay.api.Task;
@@ -68,7 +69,8 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link Lease#deadLetter} produces the task to the lane's dead-letter topic with the reason in the
  *       {@value TaskRecordCodec#HEADER_DLT_REASON} header, then marks the original done. A record that does not
  *       decode (malformed bytes, an unknown schema version, a wrong id) goes there the same way, with its
- *       original bytes, and the consumer carries on.
+ *       original bytes, and the consumer carries on. {@link #deadLetters()} lists, replays and purges them
+ *       ({@link KafkaDeadLetters}).
  *   <li>{@link Lease#release} puts the delivery back at the head of its lane's buffer, same attempt.
  *   <li>On a rebalance the revoked partitions stop handing out leases at once; the queue waits up to the
  *       {@linkplain Builder#revocationTimeout revocation timeout} for their open leases to end, commits what
@@ -94,6 +96,7 @@ public final class KafkaTaskQueue implements TaskQueue {
     private final KafkaProducer<byte[], byte[]> producer;
     private final Map<String, LaneBuffer> lanes = new ConcurrentHashMap<>();
     private final LaneTopics laneTopics;
+    private final KafkaDeadLetters deadLetters;
     private final TaskProducer tasks;
     private final ConsumerLoop loop;
     private final Mailbox mailbox;
@@ -104,6 +107,7 @@ public final class KafkaTaskQueue implements TaskQueue {
     private KafkaTaskQueue(QueueConfig config) {
         this.config = config;
         this.laneTopics = new LaneTopics(config);
+        this.deadLetters = KafkaDeadLetters.of(config);
         this.producer = new KafkaProducer<>(producerProperties(config));
         this.tasks = new TaskProducer(producer, config.topics(), laneTopics, config.clock(), config.offerTimeout());
         KafkaConsumer<byte[], byte[]> consumer;
@@ -295,6 +299,20 @@ public final class KafkaTaskQueue implements TaskQueue {
     public int buffered(String lane) {
         LaneBuffer lb = lanes.get(lane);
         return lb == null ? 0 : lb.buffered();
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>The lanes' dead-letter topics, read and written with this queue's client settings by short-lived clients of
+     * their own: see {@link KafkaDeadLetters} for what replay and purge do on an append-only topic. They work whether
+     * or not the queue is open; a replayed task reaches whichever relay consumes its lane.
+     *
+     * @return the dead letters, always present
+     */
+    @Override
+    public Optional<DeadLetters> deadLetters() {
+        return Optional.of(deadLetters);
     }
 
     /**
