@@ -144,12 +144,15 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
     /** Subscribes to the lanes, pumps, and starts the housekeeping timer. */
     void start() {
         control.execute(() -> {
-            inTurn(() -> {
-                limits.start(this::inTurn, this::pump);
-                lanes.subscribe();
-                pump();
-            });
-            control.schedule(config.idlePollInterval, housekeepingTurn);
+            try {
+                inTurn(() -> {
+                    limits.start(this::inTurn, this::pump);
+                    lanes.subscribe();
+                    pump();
+                });
+            } finally {
+                control.schedule(config.idlePollInterval, housekeepingTurn);
+            }
         });
     }
 
@@ -232,6 +235,7 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
             return;
         }
         inTurn(() -> {
+            lanes.retrySubscription();
             pump();
             Map<String, Long> waiting = unserved.refresh(lanes.served());
             if (waiting != null && !waiting.equals(stats.unservedBacklog)) {

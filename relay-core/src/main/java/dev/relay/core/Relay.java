@@ -294,7 +294,8 @@ public final class Relay implements AutoCloseable {
     }
 
     /**
-     * Adds a lane at run time with its own sink.
+     * Adds a lane at run time with its own sink. If the queue refuses the new subscription, the lane is added all the
+     * same: the relay subscribes again at every idle poll interval until it works, and {@link #health()} reports it.
      *
      * @param spec the lane
      * @param sink its sink, or null for the default sink
