@@ -52,6 +52,8 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
     private final FairScheduler<TaskRun> scheduler;
     private final TaskRun.Context runContext;
     final EngineStats stats;
+    /** The relay's meters (registering nothing without a registry). */
+    final RelayMetrics metrics;
     private final Turn turn;
     private final Lanes lanes;
     private final InFlight inFlight = new InFlight();
@@ -98,7 +100,7 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
         this.stats = new EngineStats(config.permits);
         this.turn = new Turn(clock);
         this.notify = new Notifier(config.listener, turn);
-        RelayMetrics metrics = new RelayMetrics(config.meterRegistry, stats, queue, clock);
+        this.metrics = new RelayMetrics(config.meterRegistry, stats, queue, clock);
         if (config.pressure.active()) {
             metrics.registerPressure(stats);
         }
@@ -142,12 +144,15 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
     /** Subscribes to the lanes, pumps, and starts the housekeeping timer. */
     void start() {
         control.execute(() -> {
-            inTurn(() -> {
-                limits.start(this::inTurn, this::pump);
-                lanes.subscribe();
-                pump();
-            });
-            control.schedule(config.idlePollInterval, housekeepingTurn);
+            try {
+                inTurn(() -> {
+                    limits.start(this::inTurn, this::pump);
+                    lanes.subscribe();
+                    pump();
+                });
+            } finally {
+                control.schedule(config.idlePollInterval, housekeepingTurn);
+            }
         });
     }
 
@@ -230,6 +235,7 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
             return;
         }
         inTurn(() -> {
+            lanes.retrySubscription();
             pump();
             Map<String, Long> waiting = unserved.refresh(lanes.served());
             if (waiting != null && !waiting.equals(stats.unservedBacklog)) {

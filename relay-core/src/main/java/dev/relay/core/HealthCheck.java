@@ -28,6 +28,9 @@ import java.util.concurrent.atomic.AtomicReference;
  *       maximum ({@link Relay.Builder#healthMaxWait}): {@code DEGRADED}, since the wait passed the maximum.
  *   <li>Polls of a lane's queue failing since the last one that worked: {@code DEGRADED} for that lane, or one
  *       {@code DOWN} issue of the {@value HealthIssue#QUEUE} when the polls of every lane fail.
+ *   <li>The subscription of the lanes failing ({@link dev.relay.api.TaskQueue#subscribe}, retried at every
+ *       housekeeping turn): {@code DOWN} for the {@value HealthIssue#QUEUE} until one worked, then {@code DEGRADED}
+ *       (the earlier subscription stays in force).
  *   <li>Whatever the queue reports ({@link dev.relay.api.TaskQueue#health()}); a queue whose {@code health()}
  *       throws is reported {@code DEGRADED}.
  *   <li>With cluster-wide permits: a revoked permit still held after its grace ({@code PERMITS_NOT_RETURNING},
@@ -136,6 +139,14 @@ final class HealthCheck {
     }
 
     private void queue(Instant now, List<HealthIssue> issues) {
+        long subscribeFailing = stats.subscribeFailingSince;
+        if (subscribeFailing != Long.MIN_VALUE) {
+            String message = stats.subscribeFailure + (stats.subscribedOnce
+                    ? "; the lanes subscribed before are still served, the relay tries again"
+                    : "; nothing is served until it works, the relay tries again");
+            issues.add(new HealthIssue(HealthIssue.QUEUE, HealthIssue.Kind.QUEUE_UNREACHABLE,
+                    stats.subscribedOnce ? HealthStatus.DEGRADED : HealthStatus.DOWN, message, Clocks.instant(subscribeFailing)));
+        }
         try {
             issues.addAll(config.queue.health().issues());
         } catch (RuntimeException e) {

@@ -32,6 +32,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.DoubleSupplier;
 import java.util.regex.Pattern;
 import javax.management.MBeanServer;
+import javax.management.ObjectName;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -102,8 +103,13 @@ import org.slf4j.LoggerFactory;
  *
  * <p>This class is threadsafe. Build one with {@link #builder()}, then {@link #start()} it.
  *
+ * <h2>Operating it</h2>
+ * {@link #health()} says how well it works and why not ({@code HealthCheck} computes it on demand from the published
+ * figures); {@link Builder#jmx()} registers a {@link RelayAdminMBean} for JMX clients while it runs.
+ *
  * <p>Size: this file is above the package's ~500 lines because it holds, nested, the public {@link Builder} (one
- * documented, validating setter per option, about half the file); the façade itself is under 300 lines.
+ * documented, validating setter per option, about 40 % of the file); the façade itself is about 400 lines, nearly
+ * all of it javadoc of the public methods.
  */
 public final class Relay implements AutoCloseable {
 
@@ -117,12 +123,15 @@ public final class Relay implements AutoCloseable {
     private final AtomicBoolean started = new AtomicBoolean();
     private final AtomicBoolean shutdownCalled = new AtomicBoolean();
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
+    /** The relay's registered MBean, while it is registered. */
+    private volatile ObjectName mbean;
 
     private Relay(RelayConfig config) {
         this.config = config;
         this.loop = new ControlLoop(config);
         this.stats = loop.stats;
         this.health = new HealthCheck(config, stats, loop.gate());
+        loop.metrics.registerHealth(this::health);
     }
 
     /** @return a builder */
@@ -148,6 +157,14 @@ public final class Relay implements AutoCloseable {
         if (config.sourcePermits != null) {
             try {
                 config.sourcePermits.start(loop.gate());
+            } catch (RuntimeException e) {
+                shutdownAsync(Duration.ZERO);
+                throw e;
+            }
+        }
+        if (config.jmx) {
+            try {
+                mbean = RelayAdmin.register(this, config.mbeanServer);
             } catch (RuntimeException e) {
                 shutdownAsync(Duration.ZERO);
                 throw e;
@@ -249,6 +266,11 @@ public final class Relay implements AutoCloseable {
     }
 
     private void terminate() {
+        ObjectName registered = mbean;
+        if (registered != null) {
+            mbean = null;
+            RelayAdmin.unregister(registered, config.mbeanServer);
+        }
         health.stopped();
         terminated.complete(null);
     }
@@ -272,7 +294,8 @@ public final class Relay implements AutoCloseable {
     }
 
     /**
-     * Adds a lane at run time with its own sink.
+     * Adds a lane at run time with its own sink. If the queue refuses the new subscription, the lane is added all the
+     * same: the relay subscribes again at every idle poll interval until it works, and {@link #health()} reports it.
      *
      * @param spec the lane
      * @param sink its sink, or null for the default sink
@@ -511,13 +534,39 @@ public final class Relay implements AutoCloseable {
         String name = "relay";
         Duration healthMaxWait = Duration.ofHours(1);
         final Map<String, Duration> laneHealthMaxWait = new HashMap<>();
+        boolean jmx;
         MBeanServer mbeanServer;
 
         private Builder() {
         }
 
         /**
-         * @param name the relay's name, in its MBean's ObjectName and its health messages: 1 to 100
+         * Registers the relay's {@link RelayAdminMBean} in the platform MBean server while it runs: from
+         * {@link Relay#start()} (which fails if another relay of the same {@linkplain #name name} is registered) until
+         * it has shut down, under {@code dev.relay:type=Relay,name=<name>}. Off by default.
+         *
+         * @return this builder
+         */
+        public Builder jmx() {
+            this.jmx = true;
+            this.mbeanServer = null;
+            return this;
+        }
+
+        /**
+         * The same as {@link #jmx()}, in another MBean server.
+         *
+         * @param server the MBean server
+         * @return this builder
+         */
+        public Builder jmx(MBeanServer server) {
+            this.jmx = true;
+            this.mbeanServer = Objects.requireNonNull(server, "server");
+            return this;
+        }
+
+        /**
+         * @param name the relay's name, in its {@linkplain #jmx() MBean's} ObjectName and its health messages: 1 to 100
          *     letters, digits, '.', '_' or '-' (default {@code relay}); give each relay of a process its own
          * @return this builder
          */

@@ -64,7 +64,9 @@ final class RelayConfig {
     final Duration healthMaxWait;
     /** Lanes with their own {@link #healthMaxWait}. */
     final Map<String, Duration> laneHealthMaxWait;
-    /** Where the relay registers its MBean while it runs, or null. */
+    /** Whether the relay registers its MBean while it runs. */
+    final boolean jmx;
+    /** Where: an MBean server, or null for the platform's. */
     final MBeanServer mbeanServer;
 
     private RelayConfig(Relay.Builder b, List<LaneConfig> lanes, Executor workers, ControlExecutor control,
@@ -92,6 +94,7 @@ final class RelayConfig {
         this.name = b.name;
         this.healthMaxWait = b.healthMaxWait;
         this.laneHealthMaxWait = Map.copyOf(b.laneHealthMaxWait);
+        this.jmx = b.jmx;
         this.mbeanServer = b.mbeanServer;
     }
 

@@ -165,6 +165,7 @@ class RelayHealthTest {
         volatile Set<String> failing = Set.of();
         volatile Health reported = Health.up();
         volatile RuntimeException healthFails;
+        volatile RuntimeException subscribeFails;
 
         FlakyQueue(InMemoryTaskQueue delegate) {
             this.delegate = delegate;
@@ -177,6 +178,9 @@ class RelayHealthTest {
 
         @Override
         public void subscribe(Set<String> lanes) {
+            if (subscribeFails != null) {
+                throw subscribeFails;
+            }
             delegate.subscribe(lanes);
         }
 
@@ -234,6 +238,39 @@ class RelayHealthTest {
         assertEquals(firstFailure, down.since());
 
         queue.failing = Set.of();
+        v.advance(Duration.ofSeconds(1));
+        assertEquals(Health.up(), r.health());
+    }
+
+    @Test
+    void health_subscriptionFailing_isDownUntilOneWorked_thenDegraded_andRetriedUntilItWorks() {
+        FlakyQueue queue = new FlakyQueue(InMemoryTaskQueue.builder().clock(v).lanes("a", "b").build());
+        queue.subscribeFails = new QueueException("TopicAuthorizationException: not authorized to create topic pems.a", null, true);
+        Instant failedAt = v.instant();
+        Relay r = start(relay(queue).lane(LaneSpec.of("a")));
+        HealthIssue down = only(r.health());
+        assertEquals(HealthStatus.DOWN, down.severity());
+        assertEquals(HealthIssue.QUEUE, down.component());
+        assertEquals(HealthIssue.Kind.QUEUE_UNREACHABLE, down.kind());
+        assertEquals(failedAt, down.since());
+        assertTrue(down.message().contains("[a]") && down.message().contains("not authorized"), down.message());
+
+        v.advance(Duration.ofSeconds(3)); // retried at each housekeeping turn, still refused: the same stretch
+        assertEquals(down, only(r.health()));
+        queue.subscribeFails = null;
+        v.advance(Duration.ofSeconds(1));
+        assertEquals(Health.up(), r.health());
+        queue.offer(RelayTest.task("a", 1));
+        v.advance(Duration.ofSeconds(1));
+        assertEquals(1, sink.committed.size(), "the lane is served once subscribed");
+
+        queue.subscribeFails = new QueueException("broker down", null, true);
+        r.addLane(LaneSpec.of("b"));
+        v.runReady();
+        HealthIssue degraded = only(r.health());
+        assertEquals(HealthStatus.DEGRADED, degraded.severity(), "the lanes subscribed before are still served");
+        assertTrue(degraded.message().contains("[a, b]"), degraded.message());
+        queue.subscribeFails = null;
         v.advance(Duration.ofSeconds(1));
         assertEquals(Health.up(), r.health());
     }
