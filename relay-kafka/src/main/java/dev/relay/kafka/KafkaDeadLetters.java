@@ -94,6 +94,9 @@ public final class KafkaDeadLetters implements DeadLetters {
     /** Marker records: the offset, in the marker's partition, of the entry it ends (decimal, UTF-8). */
     public static final String HEADER_MARKER_ENTRY = "relay-dlt-entry";
 
+    /** The reading consumer's {@code fetch.max.wait.ms}: how long the broker holds a fetch at a partition's end. */
+    private static final int READER_FETCH_WAIT_MILLIS = 20;
+
     /** How long one poll of the reading consumer waits. */
     private static final Duration READ_POLL = Duration.ofMillis(100);
 
@@ -544,6 +547,9 @@ public final class KafkaDeadLetters implements DeadLetters {
         p.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, "false");
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        // the consumer reads to an end known in advance, then closes: a fetch the broker holds open at that end
+        // (up to fetch.max.wait.ms, 500 ms by default) would only delay the close
+        p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, Integer.toString(READER_FETCH_WAIT_MILLIS));
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         return p;
