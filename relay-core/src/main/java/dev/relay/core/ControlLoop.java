@@ -242,9 +242,14 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
                 stats.unservedBacklog = Map.copyOf(waiting);
             }
             List<FairScheduler.Running<TaskRun>> running = running();
+            Map<LaneRun, Long> oldestRuns = inFlight.oldestPerLane();
             for (LaneRun lane : lanes.all()) {
                 lane.stats.headBound = lane.headBound(running);
                 lane.stats.headEstimate = lane.headEstimate(running);
+                long oldestRun = oldestRuns.getOrDefault(lane, Long.MIN_VALUE);
+                if (lane.stats.oldestRunSince != oldestRun) {
+                    lane.stats.oldestRunSince = oldestRun;
+                }
             }
             limits.publish();
         });

@@ -46,6 +46,13 @@ final class LaneStats {
     /** The last failed poll's exception, as text; meaningful while {@link #pollFailingSince} is set. */
     volatile String pollFailure;
     volatile int weight;
+    /** The lane's declared largest task cost ({@link dev.relay.api.LaneSpec#maxTaskCost()}), 0 if not declared. */
+    volatile long maxTaskCost;
+    /**
+     * Epoch nanos since which the longest-running task of the lane holds its permit, as of the last housekeeping
+     * turn; {@link Long#MIN_VALUE} when none runs.
+     */
+    volatile long oldestRunSince = Long.MIN_VALUE;
     volatile int buffered;
     volatile int inFlight;
     /** Epoch nanos since which the head of the buffer is ready; {@link Long#MIN_VALUE} when the buffer is empty. */

@@ -581,7 +581,9 @@ public final class Relay implements AutoCloseable {
 
         /**
          * @param maxWait how long the oldest task a lane holds may wait for a source permit before {@link Relay#health()}
-         *     reports the lane ({@code TASK_WAITING_TOO_LONG}, degraded): 1 ms to 30 days (default 1 hour)
+         *     reports the lane ({@code TASK_WAITING_TOO_LONG}, degraded), and, in a lane that declares no
+         *     {@linkplain LaneSpec.Builder#maxTaskTime maximum task time}, how long a task may hold its permit
+         *     ({@code TASK_RUNNING_TOO_LONG}): 1 ms to 30 days (default 1 hour)
          * @return this builder
          */
         public Builder healthMaxWait(Duration maxWait) {
