@@ -96,6 +96,35 @@ final class LaneStats {
         DEFICIT.setRelease(this, deficit);
     }
 
+    /**
+     * Records a failed poll of the lane's queue. Control turn.
+     *
+     * @param why the failure
+     * @param turn the turn (its time is read only when this failure begins a stretch)
+     * @return whether it begins a stretch of failures
+     */
+    boolean pollFailed(String why, Turn turn) {
+        pollFailure = why;
+        if (pollFailingSince != Long.MIN_VALUE) {
+            return false;
+        }
+        pollFailingSince = turn.now();
+        return true;
+    }
+
+    /**
+     * Records a poll that worked. Control turn.
+     *
+     * @return whether it ends a stretch of failures
+     */
+    boolean pollWorked() {
+        if (pollFailingSince == Long.MIN_VALUE) {
+            return false;
+        }
+        pollFailingSince = Long.MIN_VALUE;
+        return true;
+    }
+
     /** Adds to a counter that only the control turn writes. */
     static void add(AtomicLong counter, long delta) {
         counter.lazySet(counter.get() + delta);
