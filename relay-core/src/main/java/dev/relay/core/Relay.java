@@ -151,20 +151,22 @@ public final class Relay implements AutoCloseable {
         if (!started.compareAndSet(false, true)) {
             throw new IllegalStateException("relay already started");
         }
+        if (config.jmx) {
+            try {
+                mbean = RelayAdmin.register(this, config.mbeanServer);
+            } catch (RuntimeException e) { // before anything started: nothing to stop, the queue untouched
+                shutdownCalled.set(true);
+                closeOwned();
+                terminate();
+                throw e;
+            }
+        }
         health.started();
         config.queue.setAvailabilityListener(loop::requestPump);
         loop.start();
         if (config.sourcePermits != null) {
             try {
                 config.sourcePermits.start(loop.gate());
-            } catch (RuntimeException e) {
-                shutdownAsync(Duration.ZERO);
-                throw e;
-            }
-        }
-        if (config.jmx) {
-            try {
-                mbean = RelayAdmin.register(this, config.mbeanServer);
             } catch (RuntimeException e) {
                 shutdownAsync(Duration.ZERO);
                 throw e;
