@@ -242,9 +242,14 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
                 stats.unservedBacklog = Map.copyOf(waiting);
             }
             List<FairScheduler.Running<TaskRun>> running = running();
+            Map<LaneRun, Long> oldestRuns = inFlight.oldestPerLane();
             for (LaneRun lane : lanes.all()) {
                 lane.stats.headBound = lane.headBound(running);
                 lane.stats.headEstimate = lane.headEstimate(running);
+                long oldestRun = oldestRuns.getOrDefault(lane, Long.MIN_VALUE);
+                if (lane.stats.oldestRunSince != oldestRun) {
+                    lane.stats.oldestRunSince = oldestRun;
+                }
             }
             limits.publish();
         });
@@ -313,18 +318,15 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
         try {
             leases = queue.poll(lane.name, room);
         } catch (RuntimeException e) {
-            lane.stats.pollFailure = String.valueOf(e);
-            if (lane.stats.pollFailingSince == Long.MIN_VALUE) {
+            if (lane.stats.pollFailed(String.valueOf(e), turn)) {
                 LOG.warn("polling lane '{}' failed; will poll again (and say so when it works again)", lane.name, e);
-                lane.stats.pollFailingSince = turn.now();
             } else {
                 LOG.debug("polling lane '{}' failed again", lane.name, e);
             }
             return;
         }
-        if (lane.stats.pollFailingSince != Long.MIN_VALUE) {
+        if (lane.stats.pollWorked()) {
             LOG.info("polling lane '{}' works again", lane.name);
-            lane.stats.pollFailingSince = Long.MIN_VALUE;
         }
         for (int i = 0, n = leases.size(); i < n; i++) {
             admit(lane, leases.get(i));

@@ -26,6 +26,10 @@ import java.util.concurrent.atomic.AtomicReference;
  *       suspended.
  *   <li>A running or draining lane whose oldest buffered task has waited for a permit longer than its configured
  *       maximum ({@link Relay.Builder#healthMaxWait}): {@code DEGRADED}, since the wait passed the maximum.
+ *   <li>A task that has held its source permit longer than its lane's declared maximum task time
+ *       ({@link dev.relay.api.LaneSpec.Builder#maxTaskTime}, when the relay charges source time), or than the
+ *       lane's {@code healthMaxWait} without one: {@code DEGRADED}, since it passed the limit (the longest run of each
+ *       lane is published at every housekeeping turn).
  *   <li>Polls of a lane's queue failing since the last one that worked: {@code DEGRADED} for that lane, or one
  *       {@code DOWN} issue of the {@value HealthIssue#QUEUE} when the polls of every lane fail.
  *   <li>The subscription of the lanes failing ({@link dev.relay.api.TaskQueue#subscribe}, retried at every
@@ -118,6 +122,18 @@ final class HealthCheck {
                         + lane.name + "' has waited " + seconds(waited) + " for a source permit, more than the "
                         + seconds(max) + " allowed (healthMaxWait); " + lane.inFlight + " of its tasks run",
                         Clocks.instant(oldest + max.toNanos())));
+            }
+            long run = lane.oldestRunSince;
+            if (run != Long.MIN_VALUE) {
+                long declared = config.costMeasure == CostMeasure.SOURCE_TIME ? lane.maxTaskCost : 0;
+                long limit = declared > 0 ? declared : max.toNanos();
+                if (nowNanos - run > limit) {
+                    issues.add(HealthIssue.degraded(lane.name, HealthIssue.Kind.TASK_RUNNING_TOO_LONG, "a task of lane '"
+                            + lane.name + "' has held its source permit for " + seconds(Duration.ofNanos(nowNanos - run))
+                            + ", beyond " + (declared > 0 ? "the lane's declared maxTaskTime of " : "healthMaxWait, ")
+                            + seconds(Duration.ofNanos(limit)) + ": its query or its sink may hang, and the permit does "
+                            + "not come back", Clocks.instant(run + limit)));
+                }
             }
             long failing = lane.pollFailingSince;
             if (failing != Long.MIN_VALUE) {

@@ -151,20 +151,22 @@ public final class Relay implements AutoCloseable {
         if (!started.compareAndSet(false, true)) {
             throw new IllegalStateException("relay already started");
         }
+        if (config.jmx) {
+            try {
+                mbean = RelayAdmin.register(this, config.mbeanServer);
+            } catch (RuntimeException e) { // before anything started: nothing to stop, the queue untouched
+                shutdownCalled.set(true);
+                closeOwned();
+                terminate();
+                throw e;
+            }
+        }
         health.started();
         config.queue.setAvailabilityListener(loop::requestPump);
         loop.start();
         if (config.sourcePermits != null) {
             try {
                 config.sourcePermits.start(loop.gate());
-            } catch (RuntimeException e) {
-                shutdownAsync(Duration.ZERO);
-                throw e;
-            }
-        }
-        if (config.jmx) {
-            try {
-                mbean = RelayAdmin.register(this, config.mbeanServer);
             } catch (RuntimeException e) {
                 shutdownAsync(Duration.ZERO);
                 throw e;
@@ -581,7 +583,9 @@ public final class Relay implements AutoCloseable {
 
         /**
          * @param maxWait how long the oldest task a lane holds may wait for a source permit before {@link Relay#health()}
-         *     reports the lane ({@code TASK_WAITING_TOO_LONG}, degraded): 1 ms to 30 days (default 1 hour)
+         *     reports the lane ({@code TASK_WAITING_TOO_LONG}, degraded), and, in a lane that declares no
+         *     {@linkplain LaneSpec.Builder#maxTaskTime maximum task time}, how long a task may hold its permit
+         *     ({@code TASK_RUNNING_TOO_LONG}): 1 ms to 30 days (default 1 hour)
          * @return this builder
          */
         public Builder healthMaxWait(Duration maxWait) {

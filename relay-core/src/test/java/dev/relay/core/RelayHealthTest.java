@@ -112,7 +112,8 @@ class RelayHealthTest {
     void health_oldestTaskWaitingBeyondTheMaximum_isDegradedSinceItCrossedIt() {
         v.holdWorkers(true); // the first task holds the only permit as long as the test wants
         Relay r = start(relay(memory).sourcePermits(1).healthMaxWait(Duration.ofMinutes(5))
-                .healthMaxWait("backfill", Duration.ofMinutes(30)).lane(LaneSpec.of("config"))
+                .healthMaxWait("backfill", Duration.ofMinutes(30))
+                .lane(LaneSpec.builder("config").maxTaskTime(Duration.ofHours(1)).build()) // its long run is no issue here
                 .lane(LaneSpec.of("backfill")));
         memory.offer(RelayTest.task("config", 1)); // starts, stays in flight
         v.runReady();
@@ -139,6 +140,34 @@ class RelayHealthTest {
         v.advance(Duration.ofSeconds(2));
         assertEquals(Health.up(), r.health());
         assertEquals(3, sink.committed.size());
+    }
+
+    @Test
+    void health_taskHoldingItsPermitBeyondItsLanesMaximum_isDegradedSinceItPassedIt() {
+        v.holdWorkers(true); // the tasks hang on the source until the test lets them go
+        Relay r = start(relay(memory).sourcePermits(2).healthMaxWait(Duration.ofMinutes(10))
+                .lane(LaneSpec.builder("config").maxTaskTime(Duration.ofMinutes(1)).build()).lane(LaneSpec.of("backfill")));
+        Instant startedAt = v.instant();
+        memory.offer(RelayTest.task("config", 1));
+        memory.offer(RelayTest.task("backfill", 2));
+        v.runReady();
+        assertEquals(2, r.snapshot().inFlight());
+
+        v.advance(Duration.ofMinutes(2));
+        HealthIssue config = only(r.health());
+        assertEquals(HealthIssue.Kind.TASK_RUNNING_TOO_LONG, config.kind());
+        assertEquals("config", config.component());
+        assertEquals(startedAt.plus(Duration.ofMinutes(1)), config.since());
+        assertTrue(config.message().contains("declared maxTaskTime of 60.0 s"), config.message());
+
+        v.advance(Duration.ofMinutes(10)); // the backfill lane declares nothing: healthMaxWait bounds it
+        Health h = r.health();
+        assertEquals(List.of("config", "backfill"), h.issues().stream().map(HealthIssue::component).toList(), h.toString());
+        assertEquals(startedAt.plus(Duration.ofMinutes(10)), h.issuesOf("backfill").get(0).since());
+
+        v.holdWorkers(false);
+        v.advance(Duration.ofSeconds(1)); // the runs end; the next housekeeping turn publishes it
+        assertEquals(Health.up(), r.health());
     }
 
     @Test
