@@ -425,6 +425,7 @@ final class ConsumerLoop implements Runnable, ConsumerRebalanceListener {
             if (ps != null) {
                 ps.held.clear();
                 ps.arming.clear();
+                ps.armingRaw.clear();
             }
         }
         if (graceful) {

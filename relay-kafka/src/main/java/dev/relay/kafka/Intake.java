@@ -28,7 +28,9 @@ import org.apache.kafka.common.header.Header;
  *   <li>fetched by {@code poll}; if its lane has no room it is <em>held</em> (raw, undecoded) and its partition
  *       paused — no seek, no second fetch — until the engine drained the lane ({@link LaneBuffer#wantRoom});
  *   <li>tracked ({@link OffsetTracker#track}: a record that completed before the last commit is skipped) and
- *       decoded; a record that does not decode goes to the dead letters with the reason;
+ *       decoded — a lane record that has been through no crash only once the commit that arms it is sent
+ *       ({@link #decodeArming}), so that decoding overlaps the commit's round trip; a record that does not decode
+ *       goes to the dead letters with the reason;
  *   <li>a retry record waits in its lane's delay queue until its not-before time;
  *   <li>a record that has been through a crash goes to {@link Probation}; any other is <em>armed</em>: it waits
  *       for the commit that names it armed ({@link OffsetCommitter}), and only then is it published to the
@@ -104,6 +106,13 @@ final class Intake {
             if (crashes == OffsetTracker.DONE) {
                 continue; // completed before the last commit (out of order), or fetched twice
             }
+            if (!ps.retry && crashes == 0) {
+                // armed now, decoded while the commit that arms it is in flight (decodeArming)
+                ps.tracker.arm(rec.offset());
+                ps.armingRaw.add(rec);
+                load.merge(ps.lane, 1, Integer::sum);
+                continue;
+            }
             Task task;
             try {
                 task = TaskRecordCodec.decode(rec.value()).withLane(ps.lane);
@@ -127,6 +136,30 @@ final class Intake {
                 arm(ps, new Delivery(ps.tp, rec.offset(), ps.epoch, task, Instant.ofEpochMilli(rec.timestamp()), null), crashes);
                 load.merge(ps.lane, 1, Integer::sum);
             }
+        }
+    }
+
+    /**
+     * Decodes lane records taken for an arming commit, called by the committer as soon as that commit is sent, so
+     * that decoding overlaps the commit's round trip (the acknowledgement is handled inside a later consumer call,
+     * after this returned). A record that does not decode goes to the dead letters with the reason, as before.
+     *
+     * @param ps their partition
+     * @param raw the records, tracked and armed, in offset order
+     * @param into where the deliveries go: the list the commit publishes when acknowledged
+     */
+    void decodeArming(PartitionState ps, List<ConsumerRecord<byte[], byte[]>> raw, List<Delivery> into) {
+        for (ConsumerRecord<byte[], byte[]> rec : raw) {
+            Task task;
+            try {
+                task = TaskRecordCodec.decode(rec.value()).withLane(ps.lane);
+            } catch (InvalidTaskException | IllegalArgumentException e) {
+                ps.armingInFlight--;
+                ps.tracker.disarm(rec.offset());
+                outcomes.deadLetterRaw(ps, rec, e.getMessage());
+                continue;
+            }
+            into.add(new Delivery(ps.tp, rec.offset(), ps.epoch, task, Instant.ofEpochMilli(rec.timestamp()), null));
         }
     }
 

@@ -11,6 +11,7 @@ import java.util.Set;
 import java.util.function.BooleanSupplier;
 import java.util.function.LongPredicate;
 import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
@@ -26,8 +27,10 @@ import org.slf4j.LoggerFactory;
  * the metadata, and they are handed to the ready buffers ({@link Intake#armed}) only when the broker
  * acknowledged that commit (invariant 3 of {@link OffsetTracker}). So the consumer thread commits
  * asynchronously as soon as new deliveries wait for arming, or every commit interval otherwise, with at most one
- * asynchronous commit in flight: deliveries that arrive meanwhile are armed together by the next one. Commits
- * are synchronous where the next step needs them done: probation, flush, revocation and close.
+ * asynchronous commit in flight: deliveries that arrive meanwhile are armed together by the next one. Lane
+ * records are armed by offset and decoded ({@link Intake#decodeArming}) right after their asynchronous commit is
+ * sent, so decoding and the commit's round trip overlap. Commits are synchronous where the next step needs them
+ * done: probation, flush, revocation and close.
  *
  * <p>What a commit calls armed depends on the queue's state ({@link Mode}): every armed record normally; while
  * the probation gate is closed only the records whose lease is open (nothing else can be handed out); at a
@@ -79,7 +82,7 @@ final class OffsetCommitter {
 
     /** What one commit covers. */
     private record Batch(Map<TopicPartition, OffsetAndMetadata> offsets, Map<TopicPartition, PartitionState> states,
-            Map<TopicPartition, List<Delivery>> arming) {
+            Map<TopicPartition, List<Delivery>> arming, Map<TopicPartition, List<ConsumerRecord<byte[], byte[]>>> raw) {
     }
 
     /**
@@ -92,7 +95,7 @@ final class OffsetCommitter {
         }
         boolean arming = false;
         for (PartitionState ps : partitions.all()) {
-            if (!ps.arming.isEmpty()) {
+            if (ps.hasArming()) {
                 arming = true;
                 break;
             }
@@ -107,6 +110,7 @@ final class OffsetCommitter {
             return;
         }
         inFlight = true;
+        boolean refused = false;
         try {
             consumer.commitAsync(b.offsets, (done, error) -> {
                 inFlight = false;
@@ -120,8 +124,19 @@ final class OffsetCommitter {
         } catch (KafkaException e) {
             inFlight = false;
             LOG.debug("asynchronous commit refused: {}", e.toString());
+            refused = true;
+        } finally {
+            // while the commit is in flight: its callback runs inside a later consumer call, after this
+            decode(b);
+        }
+        if (refused) {
             failed(b);
         }
+    }
+
+    /** Decodes the batch's raw arming records into the deliveries its acknowledgement publishes. */
+    private void decode(Batch b) {
+        b.raw.forEach((tp, records) -> intake.decodeArming(b.states.get(tp), records, b.arming.get(tp)));
     }
 
     /** @return when the next interval commit is due, epoch millis; Long.MAX_VALUE while one is in flight */
@@ -142,6 +157,7 @@ final class OffsetCommitter {
         if (b.offsets.isEmpty()) {
             return true;
         }
+        decode(b);
         try {
             try {
                 consumer.commitSync(b.offsets, timeout);
@@ -161,6 +177,7 @@ final class OffsetCommitter {
         Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
         Map<TopicPartition, PartitionState> states = new HashMap<>();
         Map<TopicPartition, List<Delivery>> arming = new HashMap<>();
+        Map<TopicPartition, List<ConsumerRecord<byte[], byte[]>>> raw = new HashMap<>();
         for (TopicPartition tp : parts) {
             PartitionState ps = partitions.get(tp);
             if (ps == null) {
@@ -171,15 +188,18 @@ final class OffsetCommitter {
                 continue;
             }
             String metadata = ps.tracker.metadata(MAX_METADATA_CHARS, view(ps, mode));
-            if (c != ps.lastCommitted || !metadata.equals(ps.lastMetadata) || !ps.arming.isEmpty()) {
+            if (c != ps.lastCommitted || !metadata.equals(ps.lastMetadata) || ps.hasArming()) {
                 offsets.put(tp, new OffsetAndMetadata(c, metadata));
                 states.put(tp, ps);
-                if (!ps.arming.isEmpty()) {
+                if (ps.hasArming()) {
                     arming.put(tp, ps.takeArming());
+                    if (!ps.armingRaw.isEmpty()) {
+                        raw.put(tp, ps.takeArmingRaw());
+                    }
                 }
             }
         }
-        return new Batch(offsets, states, arming);
+        return new Batch(offsets, states, arming, raw);
     }
 
     private LongPredicate view(PartitionState ps, Mode mode) {

@@ -25,6 +25,11 @@ final class PartitionState {
     final ArrayDeque<ConsumerRecord<byte[], byte[]>> held = new ArrayDeque<>();
     /** Tracked and armed, waiting for a commit that names them armed before they may be handed out. */
     List<Delivery> arming = new ArrayList<>();
+    /**
+     * Lane records tracked and armed but not decoded yet: the next commit names them armed and they are decoded
+     * while it is in flight ({@link Intake#decodeArming}). Counted with {@link #arming}.
+     */
+    List<ConsumerRecord<byte[], byte[]>> armingRaw = new ArrayList<>();
     /** Deliveries in an arming commit in flight: still counted against the lane's bound. */
     int armingInFlight;
     long lastCommitted = -1;
@@ -38,7 +43,12 @@ final class PartitionState {
         this.tracker = tracker;
     }
 
-    /** @return the deliveries waiting for their arming commit, leaving none */
+    /** @return whether deliveries or records wait for an arming commit */
+    boolean hasArming() {
+        return !arming.isEmpty() || !armingRaw.isEmpty();
+    }
+
+    /** @return the deliveries waiting for their arming commit, leaving none (the raw records: {@link #takeArmingRaw}) */
     List<Delivery> takeArming() {
         List<Delivery> out = arming;
         arming = new ArrayList<>();
@@ -46,14 +56,22 @@ final class PartitionState {
         return out;
     }
 
-    /** @return deliveries waiting for arming, in a commit in flight or not */
+    /** @return the records waiting for their arming commit, to be decoded once it is sent, leaving none */
+    List<ConsumerRecord<byte[], byte[]>> takeArmingRaw() {
+        List<ConsumerRecord<byte[], byte[]>> out = armingRaw;
+        armingRaw = new ArrayList<>();
+        armingInFlight += out.size();
+        return out;
+    }
+
+    /** @return deliveries (and records) waiting for arming, in a commit in flight or not */
     int armingCount() {
-        return arming.size() + armingInFlight;
+        return arming.size() + armingRaw.size() + armingInFlight;
     }
 
     @Override
     public String toString() {
         return "PartitionState[" + tp + " lane=" + lane + (retry ? " retry" : "") + " epoch=" + epoch + " " + tracker
-                + " held=" + held.size() + " arming=" + arming.size() + "]";
+                + " held=" + held.size() + " arming=" + (arming.size() + armingRaw.size()) + "]";
     }
 }
