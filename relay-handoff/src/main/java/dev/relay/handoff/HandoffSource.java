@@ -599,6 +599,21 @@ public final class HandoffSource implements AutoCloseable {
         }
 
         /**
+         * Adds client properties, as {@link #clientProperty} does each of them: the same map serves every client relay
+         * makes (the queue's, the migration's, the hand-off's, the permits'), for instance the security settings of
+         * the README's "Secured clusters".
+         *
+         * @param properties client properties to add
+         * @return this builder
+         * @throws IllegalArgumentException naming a property that cannot be set here
+         */
+        public Builder clientProperties(Map<String, ?> properties) {
+            Objects.requireNonNull(properties, "client properties");
+            properties.forEach(this::clientProperty);
+            return this;
+        }
+
+        /**
          * @param registry where per-lane meters are registered: gauges {@code relay.upload.lag.tasks} and
          *     {@code relay.upload.lag.seconds}, counters {@code relay.upload.tasks}, {@code .rows},
          *     {@code .dead_lettered}, {@code .duplicates}, tagged {@code lane}

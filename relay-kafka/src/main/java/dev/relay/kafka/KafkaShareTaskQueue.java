@@ -110,7 +110,8 @@ public final class KafkaShareTaskQueue implements TaskQueue {
     private static final long ADD_CONSUMER_INTERVAL_MILLIS = 1_000;
 
     private final QueueConfig config;
-    private final KafkaProducer<byte[], byte[]> producer;
+    private final ClientHealth health;
+    private final LazyProducer producers;
     private final LaneTopics laneTopics;
     private final TaskProducer tasks;
     private final LeaseRegistry registry = new LeaseRegistry();
@@ -121,9 +122,11 @@ public final class KafkaShareTaskQueue implements TaskQueue {
 
     private KafkaShareTaskQueue(QueueConfig config) {
         this.config = config;
-        this.laneTopics = new LaneTopics(config);
-        this.producer = new KafkaProducer<>(KafkaTaskQueue.producerProperties(config));
-        this.tasks = new TaskProducer(producer, config.topics(), laneTopics, config.clock(), config.offerTimeout());
+        this.health = new ClientHealth("share groups " + config.groupId() + ".*", config);
+        this.laneTopics = new LaneTopics(config, health);
+        this.producers = new LazyProducer(() -> new KafkaProducer<>(KafkaTaskQueue.producerProperties(config)), health,
+                config.clock());
+        this.tasks = new TaskProducer(producers, config, laneTopics);
     }
 
     /** @return a builder; {@linkplain Builder#bootstrapServers bootstrap servers} and a group id are required */
@@ -213,7 +216,7 @@ public final class KafkaShareTaskQueue implements TaskQueue {
         int index = rt.loops.size();
         KafkaShareConsumer<byte[], byte[]> consumer = new KafkaShareConsumer<>(consumerProperties(rt.lane, index));
         Mailbox mailbox = new Mailbox(consumer::wakeup);
-        ShareLaneLoop loop = new ShareLaneLoop(rt.lane, index, consumer, producer, config, rt.buffer, mailbox, registry,
+        ShareLaneLoop loop = new ShareLaneLoop(rt.lane, index, consumer, producers, config, rt.buffer, mailbox, registry,
                 () -> listener, rt.deliveryLimit);
         rt.mailboxes.add(mailbox);
         rt.loops.add(loop);
@@ -242,6 +245,7 @@ public final class KafkaShareTaskQueue implements TaskQueue {
 
     private Properties consumerProperties(String lane, int index) {
         Properties p = new Properties();
+        p.putAll(ClientDefaults.defaults());
         p.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
         p.put(CommonClientConfigs.CLIENT_ID_CONFIG, config.clientId() + "-" + lane + "-" + index);
         // a batch is what a consumer holds until it ended: let a fetch gather up to about a prefetch of task
@@ -272,11 +276,8 @@ public final class KafkaShareTaskQueue implements TaskQueue {
             settings.forEach((k, v) -> set.add(new AlterConfigOp(new ConfigEntry(k, v), AlterConfigOp.OpType.SET)));
             ops.put(r, set);
         }
-        Map<String, Object> props = new HashMap<>(config.clientProperties());
-        props.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
-        props.put(CommonClientConfigs.CLIENT_ID_CONFIG, config.clientId() + "-admin");
         long timeout = config.adminTimeout().toMillis();
-        try (Admin admin = Admin.create(props)) {
+        try (Admin admin = Admin.create(LaneTopics.adminProperties(config))) {
             admin.incrementalAlterConfigs(ops).all().get(timeout, TimeUnit.MILLISECONDS);
             Map<ConfigResource, Config> described = admin.describeConfigs(resources.values()).all().get(timeout, TimeUnit.MILLISECONDS);
             Map<String, Integer> limits = new HashMap<>();
@@ -397,7 +398,7 @@ public final class KafkaShareTaskQueue implements TaskQueue {
                 stopLane(lane, crash);
             }
         }
-        producer.close(crash ? Duration.ZERO : config.offerTimeout());
+        producers.close(crash ? Duration.ZERO : config.offerTimeout());
     }
 
     private void stopLane(String lane, boolean crash) {
@@ -636,7 +637,8 @@ public final class KafkaShareTaskQueue implements TaskQueue {
             QueueConfig config = new QueueConfig(bootstrapServers, Map.copyOf(clientProperties), groupId, cid,
                     topics != null ? topics : KafkaTopics.builder().build(), createTopics, prefetchPerLane,
                     Duration.ofSeconds(1), Duration.ofSeconds(30), offerTimeout, pollInterval, Duration.ofSeconds(2),
-                    adminTimeout, Duration.ofSeconds(10), clock, tf, Map.copyOf(groupConfigs), consumersPerLane);
+                    adminTimeout, Duration.ofSeconds(10), clock, tf, Map.copyOf(groupConfigs), consumersPerLane, Duration.ofSeconds(1),
+                    Duration.ofSeconds(30), Duration.ofSeconds(60));
             return new KafkaShareTaskQueue(config);
         }
     }
