@@ -105,6 +105,35 @@ public interface TaskQueue extends AutoCloseable {
     }
 
     /**
+     * The dead letters of this queue's lanes: list, replay, purge (see {@link DeadLetters} for the semantics every
+     * backend keeps). The in-memory and Kafka backends have them; the default implementation has none.
+     *
+     * @return the queue's dead letters, or empty if this backend cannot show them
+     */
+    default Optional<DeadLetters> deadLetters() {
+        return Optional.empty();
+    }
+
+    /**
+     * The queue's own condition, which the engine folds into the relay's {@link Health}: whether its clients reach
+     * the broker or database, authenticate, are authorized, and find what they expect. The engine sees its own
+     * failed polls already; this is for what only the backend knows (a failure on the backend's own threads, a
+     * client other than the one polling, the cause behind a failure).
+     *
+     * <p>Called by the engine whenever someone asks the relay for its health (an operator, a health endpoint, a
+     * meter scrape), from any thread, concurrently with everything else: it must be threadsafe, must not block and
+     * must not do I/O — return what the backend's threads recorded when they last worked. Each issue's
+     * {@linkplain HealthIssue#since() since} is when that condition began, kept across calls while it lasts.
+     *
+     * <p>The default implementation reports the queue healthy ({@link Health#up()}).
+     *
+     * @return the queue's health
+     */
+    default Health health() {
+        return Health.up();
+    }
+
+    /**
      * Sets the listener called when tasks of some lane may have become available (a task offered, a retry
      * due, a lease expired, records fetched). It may be called from any thread and must return quickly; the
      * engine uses it to schedule a poll. A backend that cannot detect availability never calls it, and the

@@ -52,8 +52,12 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
     private final FairScheduler<TaskRun> scheduler;
     private final TaskRun.Context runContext;
     final EngineStats stats;
+    /** The relay's meters (registering nothing without a registry). */
+    final RelayMetrics metrics;
     private final Turn turn;
     private final Lanes lanes;
+    /** The subscription to the queue's lanes: refusals are published for the health check and retried. */
+    final Subscription subscription;
     private final InFlight inFlight = new InFlight();
     private final UnservedLanes unserved;
     /** Cluster-wide permits: what this process holds and owes; null with the local pool (no cost then). */
@@ -98,11 +102,12 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
         this.stats = new EngineStats(config.permits);
         this.turn = new Turn(clock);
         this.notify = new Notifier(config.listener, turn);
-        RelayMetrics metrics = new RelayMetrics(config.meterRegistry, stats, queue, clock);
+        this.metrics = new RelayMetrics(config.meterRegistry, stats, queue, clock);
         if (config.pressure.active()) {
             metrics.registerPressure(stats);
         }
-        this.lanes = new Lanes(scheduler, queue, metrics, stats, turn, runContext);
+        this.subscription = new Subscription(queue, clock, control, notify, this::subscriptionRetryTurn);
+        this.lanes = new Lanes(scheduler, subscription, metrics, stats, turn, runContext);
         this.unserved = new UnservedLanes(queue);
         this.limits = new PermitLimit(config, scheduler, stats, lanes);
         for (RelayConfig.LaneConfig l : config.lanes) {
@@ -122,6 +127,16 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
         return gate;
     }
 
+    /** The turn that tries a refused subscription again. */
+    private void subscriptionRetryTurn() {
+        inTurn(() -> {
+            if (!stopping) {
+                subscription.retry();
+                pump();
+            }
+        });
+    }
+
     /** A turn for the permit gate: what the store said, a grace that ended. */
     private void gateTurn() {
         gateTurnPending.set(false);
@@ -139,14 +154,24 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
 
     // ================================================================== entry points (any thread)
 
-    /** Subscribes to the lanes, pumps, and starts the housekeeping timer. */
+    /**
+     * Starts the permit limit and the housekeeping timer, and subscribes to the lanes in a turn of the timer: the
+     * subscription may take the queue up to its own timeout (a Kafka queue asks the cluster for the lanes' topics),
+     * which the caller of {@code Relay.start()} does not wait for. A refusal is reported and retried
+     * ({@link Subscription}).
+     */
     void start() {
         control.execute(() -> {
             inTurn(() -> {
                 limits.start(this::inTurn, this::pump);
-                lanes.subscribe();
                 pump();
             });
+            // no pump after it: a queue signals availability once the subscription brought deliveries
+            control.schedule(Duration.ZERO, () -> inTurn(() -> {
+                if (!stopping) {
+                    lanes.subscribe();
+                }
+            }));
             control.schedule(config.idlePollInterval, housekeepingTurn);
         });
     }
@@ -307,8 +332,18 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
         try {
             leases = queue.poll(lane.name, room);
         } catch (RuntimeException e) {
-            LOG.warn("polling lane '{}' failed; will poll again", lane.name, e);
+            lane.stats.pollFailure = String.valueOf(e);
+            if (lane.stats.pollFailingSince == Long.MIN_VALUE) {
+                LOG.warn("polling lane '{}' failed; will poll again (and say so when it works again)", lane.name, e);
+                lane.stats.pollFailingSince = turn.now();
+            } else {
+                LOG.debug("polling lane '{}' failed again", lane.name, e);
+            }
             return;
+        }
+        if (lane.stats.pollFailingSince != Long.MIN_VALUE) {
+            LOG.info("polling lane '{}' works again", lane.name);
+            lane.stats.pollFailingSince = Long.MIN_VALUE;
         }
         for (int i = 0, n = leases.size(); i < n; i++) {
             admit(lane, leases.get(i));

@@ -174,10 +174,15 @@ final class LaneRun {
         }
     }
 
-    /** Copies the lane's state to its statistics for other threads. */
-    void publish() {
+    /**
+     * Copies the lane's state to its statistics for other threads.
+     *
+     * @param turn the turn that publishes (its time is read only when the state changed)
+     */
+    void publish(Turn turn) {
         LaneStats s = stats;
         if (s.state != state) {
+            s.stateSinceNanos = turn.now();
             s.state = state;
         }
         TaskRun head = slane.peek();

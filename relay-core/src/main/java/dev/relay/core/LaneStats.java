@@ -36,6 +36,15 @@ final class LaneStats {
 
     // published copies of the control turn's lane state
     volatile LaneState state = LaneState.RUNNING;
+    /** Epoch nanos of the turn that published the current {@link #state}; {@link Long#MIN_VALUE} before any change. */
+    volatile long stateSinceNanos = Long.MIN_VALUE;
+    /**
+     * Epoch nanos of the first poll of the lane's queue that failed since the last one that succeeded;
+     * {@link Long#MIN_VALUE} while polls succeed. Written by the control turn only when it changes.
+     */
+    volatile long pollFailingSince = Long.MIN_VALUE;
+    /** The last failed poll's exception, as text; meaningful while {@link #pollFailingSince} is set. */
+    volatile String pollFailure;
     volatile int weight;
     volatile int buffered;
     volatile int inFlight;

@@ -2,7 +2,6 @@ package dev.relay.core;
 
 import dev.relay.api.LaneSpec;
 import dev.relay.api.Sink;
-import dev.relay.api.TaskQueue;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
@@ -25,7 +24,7 @@ import java.util.concurrent.CompletableFuture;
 final class Lanes {
 
     private final FairScheduler<TaskRun> scheduler;
-    private final TaskQueue queue;
+    private final Subscription subscription;
     private final RelayMetrics metrics;
     private final EngineStats stats;
     private final Turn turn;
@@ -33,11 +32,11 @@ final class Lanes {
     private final Map<String, LaneRun> byName = new LinkedHashMap<>();
     private final ActiveIds ids = new ActiveIds();
 
-    Lanes(FairScheduler<TaskRun> scheduler, TaskQueue queue, RelayMetrics metrics, EngineStats stats, Turn turn,
+    Lanes(FairScheduler<TaskRun> scheduler, Subscription subscription, RelayMetrics metrics, EngineStats stats, Turn turn,
             TaskRun.Context context) {
         this.context = context;
         this.scheduler = scheduler;
-        this.queue = queue;
+        this.subscription = subscription;
         this.metrics = metrics;
         this.stats = stats;
         this.turn = turn;
@@ -98,9 +97,9 @@ final class Lanes {
         subscribe();
     }
 
-    /** Declares the served lanes to the queue. */
+    /** Declares the served lanes to the queue; a refusal is reported and retried ({@link Subscription}). */
     void subscribe() {
-        queue.subscribe(served());
+        subscription.subscribe(served());
     }
 
     /**
@@ -157,6 +156,13 @@ final class Lanes {
     void update(LaneSpec spec) {
         LaneRun lane = get(spec.name());
         lane.update(spec);
+        turn.touch(lane);
+    }
+
+    /** Changes a lane's weight, keeping the rest of its specification. */
+    void reweight(String name, int weight) {
+        LaneRun lane = get(name);
+        lane.update(lane.spec.toBuilder().weight(weight).build());
         turn.touch(lane);
     }
 

@@ -89,6 +89,11 @@ final class PermitGate implements PermitHolder {
     // published
     private volatile int held;
     private volatile long cancellations;
+    /**
+     * Epoch nanos since which a revoked permit is overdue: the earliest grace end among the revocations still owed
+     * whose grace has ended; {@link Long#MIN_VALUE} if none.
+     */
+    private volatile long overdueSince = Long.MIN_VALUE;
 
     /**
      * @param store the permits
@@ -173,12 +178,15 @@ final class PermitGate implements PermitHolder {
         }
         int allowed = heldNow;
         long nextGraceEnd = Long.MAX_VALUE;
+        long overdue = Long.MIN_VALUE;
         if (!owed.isEmpty()) {
             long now = engine.now();
             for (Owed o : owed) {
                 if (o.graceEnds() - now > 0) {
                     allowed++;
                     nextGraceEnd = Math.min(nextGraceEnd, o.graceEnds());
+                } else if (overdue == Long.MIN_VALUE || o.graceEnds() < overdue) {
+                    overdue = o.graceEnds();
                 }
             }
             if (nextGraceEnd != Long.MAX_VALUE && nextGraceEnd != wakeAt) {
@@ -200,6 +208,17 @@ final class PermitGate implements PermitHolder {
             engine.heldChanged();
         }
         held = heldNow + owed.size();
+        if (overdueSince != overdue) {
+            overdueSince = overdue;
+        }
+    }
+
+    /**
+     * @return epoch nanos since which a revoked permit is still held after its grace (its queries do not end), as of
+     *     the last reconciliation; {@link Long#MIN_VALUE} if none. Any thread
+     */
+    long overdueSince() {
+        return overdueSince;
     }
 
     /** @return the permits this process holds (revoked ones not yet given back included), as last published */

@@ -1,6 +1,7 @@
 package dev.relay.core;
 
 import dev.relay.api.CompletionLedger;
+import dev.relay.api.Health;
 import dev.relay.api.LaneSpec;
 import dev.relay.api.Lease;
 import dev.relay.api.Puller;
@@ -29,6 +30,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.DoubleSupplier;
+import java.util.regex.Pattern;
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -99,24 +103,35 @@ import org.slf4j.LoggerFactory;
  *
  * <p>This class is threadsafe. Build one with {@link #builder()}, then {@link #start()} it.
  *
+ * <h2>Operating it</h2>
+ * {@link #health()} says how well it works and why not ({@code HealthCheck} computes it on demand from the published
+ * figures); {@link Builder#jmx()} registers a {@link RelayAdminMBean} for JMX clients while it runs.
+ *
  * <p>Size: this file is above the package's ~500 lines because it holds, nested, the public {@link Builder} (one
- * documented, validating setter per option, about half the file); the façade itself is under 300 lines.
+ * documented, validating setter per option, about 40 % of the file); the façade itself is about 400 lines, nearly
+ * all of it javadoc of the public methods.
  */
 public final class Relay implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(Relay.class);
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9._-]{1,100}");
 
     private final RelayConfig config;
     private final ControlLoop loop;
     private final EngineStats stats;
+    private final HealthCheck health;
     private final AtomicBoolean started = new AtomicBoolean();
     private final AtomicBoolean shutdownCalled = new AtomicBoolean();
     private final CompletableFuture<Void> terminated = new CompletableFuture<>();
+    /** The relay's registered MBean, while it is registered. */
+    private volatile ObjectName mbean;
 
     private Relay(RelayConfig config) {
         this.config = config;
         this.loop = new ControlLoop(config);
         this.stats = loop.stats;
+        this.health = new HealthCheck(config, stats, loop.gate(), loop.subscription);
+        loop.metrics.registerHealth(this::health);
     }
 
     /** @return a builder */
@@ -136,11 +151,20 @@ public final class Relay implements AutoCloseable {
         if (!started.compareAndSet(false, true)) {
             throw new IllegalStateException("relay already started");
         }
+        health.started();
         config.queue.setAvailabilityListener(loop::requestPump);
         loop.start();
         if (config.sourcePermits != null) {
             try {
                 config.sourcePermits.start(loop.gate());
+            } catch (RuntimeException e) {
+                shutdownAsync(Duration.ZERO);
+                throw e;
+            }
+        }
+        if (config.jmx) {
+            try {
+                mbean = RelayAdmin.register(this, config.mbeanServer);
             } catch (RuntimeException e) {
                 shutdownAsync(Duration.ZERO);
                 throw e;
@@ -159,6 +183,7 @@ public final class Relay implements AutoCloseable {
      */
     public boolean shutdown(Duration timeout) throws InterruptedException {
         Objects.requireNonNull(timeout, "timeout");
+        health.stopping();
         if (!shutdownCalled.compareAndSet(false, true)) {
             try {
                 terminated.get(timeout.toMillis() + 10_000, TimeUnit.MILLISECONDS);
@@ -169,7 +194,7 @@ public final class Relay implements AutoCloseable {
         }
         if (!started.get()) {
             closeOwned();
-            terminated.complete(null);
+            terminate();
             return true;
         }
         boolean clean;
@@ -180,7 +205,7 @@ public final class Relay implements AutoCloseable {
         }
         closePermits();
         closeOwned();
-        terminated.complete(null);
+        terminate();
         return clean;
     }
 
@@ -194,12 +219,13 @@ public final class Relay implements AutoCloseable {
      */
     public CompletableFuture<Boolean> shutdownAsync(Duration timeout) {
         Objects.requireNonNull(timeout, "timeout");
+        health.stopping();
         shutdownCalled.set(true);
         return loop.shutdown(timeout).whenComplete((clean, e) -> {
             closePermits();
             // completed in a control turn, perhaps on one of these threads: ask them to stop, do not wait for them
             config.owned.forEach(ExecutorService::shutdown);
-            terminated.complete(null);
+            terminate();
         });
     }
 
@@ -237,6 +263,16 @@ public final class Relay implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
+    }
+
+    private void terminate() {
+        ObjectName registered = mbean;
+        if (registered != null) {
+            mbean = null;
+            RelayAdmin.unregister(registered, config.mbeanServer);
+        }
+        health.stopped();
+        terminated.complete(null);
     }
 
     /** @return a future completed when the relay has shut down */
@@ -283,6 +319,19 @@ public final class Relay implements AutoCloseable {
     public CompletableFuture<Void> updateLane(LaneSpec spec) {
         Objects.requireNonNull(spec, "spec");
         return loop.submit(() -> loop.lanes().update(spec));
+    }
+
+    /**
+     * Changes a lane's weight while running, keeping the rest of its specification.
+     *
+     * @param name the lane
+     * @param weight its new weight (as {@link LaneSpec.Builder#weight} accepts)
+     * @return completed when applied; failed with IllegalArgumentException if there is no such lane or the weight is
+     *     out of range
+     */
+    public CompletableFuture<Void> reweight(String name, int weight) {
+        Objects.requireNonNull(name, "name");
+        return loop.submit(() -> loop.lanes().reweight(name, weight));
     }
 
     /**
@@ -402,6 +451,26 @@ public final class Relay implements AutoCloseable {
     }
 
     /**
+     * How well the relay works now: {@link dev.relay.api.HealthStatus#UP}, or the issues that keep it from working
+     * fully — not running; lanes suspended after repeated failures; a lane whose oldest buffered task has waited for a
+     * permit beyond {@link Builder#healthMaxWait}; polls of the queue failing; what the queue reports itself
+     * ({@link TaskQueue#health()}: unreachable, authentication or authorization failures); cluster-wide permits
+     * that do not come back or that this process fenced itself from. Computed when asked from the figures the
+     * control turns publish (nothing is kept per task), plus one call of the queue's {@code health()}; each issue
+     * says since when it holds. Threadsafe.
+     *
+     * @return the health
+     */
+    public Health health() {
+        return health.health(stats.lanes);
+    }
+
+    /** @return the relay's name ({@link Builder#name}) */
+    public String name() {
+        return config.name;
+    }
+
+    /**
      * The relay's figures now. Threadsafe; reads what the control turns published at their end, and asks the
      * queue for each lane's backlog.
      *
@@ -421,7 +490,8 @@ public final class Relay implements AutoCloseable {
         }
         PressureSnapshot pressure = stats.pressure;
         return new RelaySnapshot(now, stats.permits, stats.permitLimit, stats.permitsInUse, stats.maxPermitsInUse,
-                List.copyOf(out), stats.unservedBacklog, pressure != null ? pressure : PressureSnapshot.off(now, stats.permits));
+                List.copyOf(out), stats.unservedBacklog, pressure != null ? pressure : PressureSnapshot.off(now, stats.permits),
+                health());
     }
 
     @Override
@@ -460,8 +530,82 @@ public final class Relay implements AutoCloseable {
         Duration shutdownTimeout = Duration.ofSeconds(30);
         int suspendAfterFailures = 5;
         Pressure pressure = Pressure.off();
+        String name = "relay";
+        Duration healthMaxWait = Duration.ofHours(1);
+        final Map<String, Duration> laneHealthMaxWait = new HashMap<>();
+        boolean jmx;
+        MBeanServer mbeanServer;
 
         private Builder() {
+        }
+
+        /**
+         * Registers the relay's {@link RelayAdminMBean} in the platform MBean server while it runs: from
+         * {@link Relay#start()} (which fails if another relay of the same {@linkplain #name name} is registered) until
+         * it has shut down, under {@code dev.relay:type=Relay,name=<name>}. Off by default.
+         *
+         * @return this builder
+         */
+        public Builder jmx() {
+            this.jmx = true;
+            this.mbeanServer = null;
+            return this;
+        }
+
+        /**
+         * The same as {@link #jmx()}, in another MBean server.
+         *
+         * @param server the MBean server
+         * @return this builder
+         */
+        public Builder jmx(MBeanServer server) {
+            this.jmx = true;
+            this.mbeanServer = Objects.requireNonNull(server, "server");
+            return this;
+        }
+
+        /**
+         * @param name the relay's name, in its {@linkplain #jmx() MBean's} ObjectName and its health messages: 1 to 100
+         *     letters, digits, '.', '_' or '-' (default {@code relay}); give each relay of a process its own
+         * @return this builder
+         */
+        public Builder name(String name) {
+            Objects.requireNonNull(name, "name");
+            if (!NAME.matcher(name).matches()) {
+                throw new IllegalArgumentException("name must be 1 to 100 letters, digits, '.', '_' or '-' but was '" + name + "'");
+            }
+            this.name = name;
+            return this;
+        }
+
+        /**
+         * @param maxWait how long the oldest task a lane holds may wait for a source permit before {@link Relay#health()}
+         *     reports the lane ({@code TASK_WAITING_TOO_LONG}, degraded): 1 ms to 30 days (default 1 hour)
+         * @return this builder
+         */
+        public Builder healthMaxWait(Duration maxWait) {
+            this.healthMaxWait = checkMaxWait(maxWait);
+            return this;
+        }
+
+        /**
+         * @param lane a lane of this builder (checked at {@link #build()})
+         * @param maxWait that lane's own {@link #healthMaxWait(Duration)}: a lane of daily config tables may be
+         *     expected to start within minutes, a backfill lane within an hour
+         * @return this builder
+         */
+        public Builder healthMaxWait(String lane, Duration maxWait) {
+            Objects.requireNonNull(lane, "lane");
+            laneHealthMaxWait.put(lane, checkMaxWait(maxWait));
+            return this;
+        }
+
+        private static Duration checkMaxWait(Duration maxWait) {
+            Objects.requireNonNull(maxWait, "healthMaxWait");
+            if (maxWait.compareTo(Duration.ofMillis(1)) < 0 || maxWait.compareTo(Duration.ofDays(30)) > 0) {
+                throw new IllegalArgumentException("healthMaxWait must be within [1ms, 30d] but was " + maxWait);
+            }
+            return maxWait;
         }
 
         /**

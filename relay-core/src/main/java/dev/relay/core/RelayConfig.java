@@ -12,6 +12,8 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import javax.management.MBeanServer;
 import java.util.SplittableRandom;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executor;
@@ -56,6 +58,16 @@ final class RelayConfig {
     final AttemptPolicy attemptPolicy;
     /** Adaptive source pressure and the brake ({@link Pressure#off()} unless set). */
     final Pressure pressure;
+    /** The relay's name, in its MBean's ObjectName and its health messages. */
+    final String name;
+    /** How long a lane's oldest buffered task may wait before {@link Relay#health()} reports the lane. */
+    final Duration healthMaxWait;
+    /** Lanes with their own {@link #healthMaxWait}. */
+    final Map<String, Duration> laneHealthMaxWait;
+    /** Whether the relay registers its MBean while it runs. */
+    final boolean jmx;
+    /** Where: an MBean server, or null for the platform's. */
+    final MBeanServer mbeanServer;
 
     private RelayConfig(Relay.Builder b, List<LaneConfig> lanes, Executor workers, ControlExecutor control,
             List<ExecutorService> owned) {
@@ -79,6 +91,20 @@ final class RelayConfig {
         this.shutdownTimeout = b.shutdownTimeout;
         this.attemptPolicy = new AttemptPolicy(b.suspendAfterFailures);
         this.pressure = b.pressure;
+        this.name = b.name;
+        this.healthMaxWait = b.healthMaxWait;
+        this.laneHealthMaxWait = Map.copyOf(b.laneHealthMaxWait);
+        this.jmx = b.jmx;
+        this.mbeanServer = b.mbeanServer;
+    }
+
+    /**
+     * @param lane a lane
+     * @return how long its oldest buffered task may wait before the relay's health reports it
+     */
+    Duration healthMaxWait(String lane) {
+        Duration d = laneHealthMaxWait.get(lane);
+        return d != null ? d : healthMaxWait;
     }
 
     /**
@@ -130,6 +156,11 @@ final class RelayConfig {
                 throw new IllegalStateException("all " + total + " source permits are dedicated, so lanes " + starved
                         + " could never run");
             }
+        }
+        List<String> unknown = b.laneHealthMaxWait.keySet().stream().filter(l -> !b.lanes.containsKey(l)).sorted().toList();
+        if (!unknown.isEmpty()) {
+            throw new IllegalStateException("healthMaxWait is set for lanes " + unknown + " that the relay does not have; "
+                    + "its lanes are " + b.lanes.keySet());
         }
         try {
             b.pressure.validate(b.permits);

@@ -7,27 +7,38 @@ import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
+import dev.relay.api.Health;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * Registers a relay's meters in a Micrometer registry, reading only the published statistics ({@link LaneStats},
  * {@link EngineStats}) and the queue's backlog: per lane (tag {@code lane}) gauges {@code relay.lane.backlog},
  * {@code relay.lane.buffered}, {@code relay.lane.in_flight}, {@code relay.lane.oldest_waiting} (seconds),
- * {@code relay.lane.deficit}, timers {@code relay.lane.wait} and {@code relay.lane.service}, counters
+ * {@code relay.lane.deficit}, {@code relay.lane.state} (the lane's {@link LaneState#code()}: 0 running, 1 paused,
+ * 2 draining, 3 drained, 4 suspended, 5 removing), timers {@code relay.lane.wait} and {@code relay.lane.service}
+ * (with client-side p50 and p99, and percentile histograms — buckets that a monitoring system adds up across
+ * instances and lanes, 1 ms to 2 h), counters
  * {@code relay.lane.completed}, {@code relay.lane.retried}, {@code relay.lane.dead_lettered}, {@code relay.lane.rows};
  * and gauges {@code relay.permits}, {@code relay.permits.limit}, {@code relay.permits.in_use},
  * {@code relay.permits.max_in_use}, {@code relay.unserved.backlog} (tasks waiting in lanes the relay does not serve)
- * and {@code relay.unserved.lanes}; with adaptive pressure, the {@code relay.pressure.*} meters of
+ * and {@code relay.unserved.lanes}; {@code relay.health} ({@link #registerHealth}); with adaptive pressure, the {@code relay.pressure.*} meters of
  * {@link #registerPressure}; with cluster-wide permits, those of {@link #registerPermits}.
  *
  * <p>Threadsafe: meters read published statistics; registration happens in a control turn or while the relay is
  * built. Without a registry every method does nothing.
  */
 final class RelayMetrics {
+
+    /** The smallest bucket of the timers' histograms: a wait or a task shorter than this is in the first bucket. */
+    static final Duration TIMER_MIN = Duration.ofMillis(1);
+    /** The largest bucket of the timers' histograms below +Inf: the longest backfill task expected. */
+    static final Duration TIMER_MAX = Duration.ofHours(2);
 
     private final MeterRegistry registry;
     private final TaskQueue queue;
@@ -137,21 +148,47 @@ final class RelayMetrics {
         m.add(Gauge.builder("relay.lane.in_flight", lane, l -> l.inFlight).tags(tags).register(registry));
         m.add(Gauge.builder("relay.lane.oldest_waiting", lane, l -> l.oldestWaitingSeconds(Clocks.epochNanos(clock.instant())))
                 .tags(tags).baseUnit("seconds").register(registry));
+        m.add(Gauge.builder("relay.lane.state", lane, l -> l.state.code()).tags(tags)
+                .description("the lane's run state: 0 running, 1 paused, 2 draining, 3 drained, 4 suspended, 5 removing")
+                .register(registry));
         m.add(Gauge.builder("relay.lane.deficit", lane, l -> l.deficit).tags(tags)
                 .description("the lane's deficit in the fair scheduler, in the relay's cost measure").register(registry));
         m.add(FunctionCounter.builder("relay.lane.completed", lane, l -> l.completed.get()).tags(tags).register(registry));
         m.add(FunctionCounter.builder("relay.lane.retried", lane, l -> l.retried.get()).tags(tags).register(registry));
         m.add(FunctionCounter.builder("relay.lane.dead_lettered", lane, l -> l.deadLettered.get()).tags(tags).register(registry));
         m.add(FunctionCounter.builder("relay.lane.rows", lane, l -> l.rows.get()).tags(tags).register(registry));
-        Timer wait = Timer.builder("relay.lane.wait").tags(tags).description("from ready to start")
-                .publishPercentiles(0.5, 0.99).register(registry);
-        Timer service = Timer.builder("relay.lane.service").tags(tags).description("from start to completion")
-                .publishPercentiles(0.5, 0.99).register(registry);
+        Timer wait = timer("relay.lane.wait", tags, "from ready to start");
+        Timer service = timer("relay.lane.service", tags, "from start to completion");
         m.add(wait);
         m.add(service);
         lane.waitTimer = wait;
         lane.serviceTimer = service;
         meters.put(lane, m);
+    }
+
+    /**
+     * A timer with client-side p50 and p99 for a glance at one instance, and a percentile histogram (Micrometer's
+     * buckets, here from {@link #TIMER_MIN} to {@link #TIMER_MAX}) so that a monitoring system can compute
+     * percentiles over many instances and lanes, which client-side percentiles cannot be added up to.
+     */
+    private Timer timer(String name, Tags tags, String description) {
+        return Timer.builder(name).tags(tags).description(description).publishPercentiles(0.5, 0.99)
+                .publishPercentileHistogram().minimumExpectedValue(TIMER_MIN).maximumExpectedValue(TIMER_MAX)
+                .register(registry);
+    }
+
+    /**
+     * Registers the gauge {@code relay.health}: the relay's {@link dev.relay.api.HealthStatus} as a number, 0 up,
+     * 1 degraded, 2 down, computed at each reading (the issues are in {@link Relay#health()} and the MBean).
+     *
+     * @param health computes the relay's health
+     */
+    void registerHealth(Supplier<Health> health) {
+        if (registry == null) {
+            return;
+        }
+        Gauge.builder("relay.health", health, h -> h.get().status().ordinal())
+                .description("the relay's health: 0 up, 1 degraded, 2 down").strongReference(true).register(registry);
     }
 
     void unregister(LaneStats lane) {

@@ -1,5 +1,6 @@
 package dev.relay.core;
 
+import dev.relay.api.Health;
 import dev.relay.core.pressure.PressureSnapshot;
 import java.time.Instant;
 import java.util.List;
@@ -23,9 +24,10 @@ import java.util.Optional;
  * @param pressure the adaptive limit {@code P_eff}, the rule's state, the brake's state and the time braked, as of the
  *     last control turn that changed them ({@link Relay.Builder#pressure}); {@link PressureSnapshot#off} without
  *     pressure
+ * @param health the relay's health when the snapshot was taken ({@link Relay#health()})
  */
 public record RelaySnapshot(Instant at, int permits, int permitLimit, int permitsInUse, int maxPermitsInUse, List<LaneSnapshot> lanes,
-        Map<String, Long> unservedBacklog, PressureSnapshot pressure) {
+        Map<String, Long> unservedBacklog, PressureSnapshot pressure, Health health) {
 
     /**
      * @param name a lane name

@@ -69,7 +69,7 @@ final class Turn {
      */
     void end(EngineStats stats, int permitsInUse, int maxPermitsInUse) {
         for (int i = 0, n = touched.size(); i < n; i++) {
-            touched.get(i).publish();
+            touched.get(i).publish(this);
         }
         touched.clear();
         if (stats.permitsInUse != permitsInUse) {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.relay.api.Column;
 import dev.relay.api.CompletionLedger;
+import dev.relay.api.DeadLetter;
 import dev.relay.api.InvalidTaskException;
 import dev.relay.api.LaneSpec;
 import dev.relay.api.PullException;
@@ -19,7 +20,6 @@ import dev.relay.api.Sink;
 import dev.relay.api.SinkSession;
 import dev.relay.api.Task;
 import dev.relay.api.Window;
-import dev.relay.inmemory.DeadLetter;
 import dev.relay.inmemory.InMemoryTaskQueue;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.sql.JDBCType;

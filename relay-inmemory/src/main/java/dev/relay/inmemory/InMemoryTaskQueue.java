@@ -1,5 +1,7 @@
 package dev.relay.inmemory;
 
+import dev.relay.api.DeadLetter;
+import dev.relay.api.DeadLetters;
 import dev.relay.api.Lease;
 import dev.relay.api.LeaseLostException;
 import dev.relay.api.Names;
@@ -12,6 +14,7 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
@@ -20,6 +23,7 @@ import java.util.PriorityQueue;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -38,6 +42,9 @@ import java.util.concurrent.locks.ReentrantLock;
  *       {@link IllegalArgumentException} naming it; lanes that a relay {@linkplain #subscribe subscribes} become
  *       known. Without declared lanes, a lane is created by its first offer or subscription, and
  *       {@link #lanesWithTasks()} tells a relay which lanes hold tasks it does not serve.
+ *   <li>{@link Lease#deadLetter dead-lettered} tasks are kept per lane with their reason and time, under an entry id
+ *       that is a sequence number of the queue; {@link #deadLetters()} lists, replays and purges them (see
+ *       {@link DeadLetters}). They live as long as the queue, like everything else in it.
  * </ul>
  *
  * <p>Expired leases and due retries are noticed on the next {@link #poll}, {@link #backlog} or lease ending of
@@ -60,6 +67,9 @@ public final class InMemoryTaskQueue implements TaskQueue {
     private final boolean fixedLanes;
 
     private final ConcurrentHashMap<String, LaneQueue> lanes = new ConcurrentHashMap<>();
+    /** The last dead letter entry id given out. */
+    private final AtomicLong deadLetterIds = new AtomicLong();
+    private final DeadLetters deadLetters = new MemoryDeadLetters();
     private volatile boolean closed;
     private volatile Runnable listener;
 
@@ -260,19 +270,23 @@ public final class InMemoryTaskQueue implements TaskQueue {
 
     /**
      * @param lane a lane
-     * @return the dead letters of the lane, oldest first
+     * @return the dead letters of the lane, oldest first (as {@code deadLetters().orElseThrow().list(lane)})
      */
     public List<DeadLetter> deadLetters(String lane) {
-        LaneQueue q = lanes.get(lane);
-        if (q == null) {
-            return List.of();
-        }
-        q.lock.lock();
-        try {
-            return List.copyOf(q.deadLetters);
-        } finally {
-            q.lock.unlock();
-        }
+        return deadLetters.list(lane);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Replaying offers the task as {@link #offer} does (so a delivery of the same task already pending in the
+     * target lane absorbs it, and a queue built with its lanes accepts only those); purging forgets the entries.
+     *
+     * @return the dead letters, always present
+     */
+    @Override
+    public Optional<DeadLetters> deadLetters() {
+        return Optional.of(deadLetters);
     }
 
     /**
@@ -399,7 +413,8 @@ public final class InMemoryTaskQueue implements TaskQueue {
         /** Leases in the order they were handed out, so in deadline order; ended ones are dropped lazily. */
         final ArrayDeque<MemoryLease> expiry = new ArrayDeque<>();
         final IdSet pendingIds = new IdSet();
-        final List<DeadLetter> deadLetters = new ArrayList<>();
+        /** Entry id → dead letter, oldest first. */
+        final LinkedHashMap<String, DeadLetter> deadLetters = new LinkedHashMap<>();
         int leased;
         long lastDeadline = Long.MIN_VALUE;
         long offered;
@@ -504,7 +519,8 @@ public final class InMemoryTaskQueue implements TaskQueue {
                     }
                     case DEAD_LETTERED -> {
                         q.pendingIds.remove(task.id());
-                        q.deadLetters.add(new DeadLetter(task, reason, clock.instant()));
+                        String id = Long.toString(deadLetterIds.incrementAndGet());
+                        q.deadLetters.put(id, DeadLetter.of(id, task, reason, clock.instant()));
                     }
                     case RELEASED -> {
                         q.ready.addFirst(new MemoryLease(q, task, readySince));
@@ -523,6 +539,111 @@ public final class InMemoryTaskQueue implements TaskQueue {
         @Override
         public String toString() {
             return "Lease[" + task + " " + state + "]";
+        }
+    }
+
+    /** The queue's dead letters, kept in the lanes' {@link LaneQueue#deadLetters}. Threadsafe (the lanes' locks). */
+    private final class MemoryDeadLetters implements DeadLetters {
+
+        @Override
+        public List<DeadLetter> list(String lane) {
+            Objects.requireNonNull(lane, "lane");
+            LaneQueue q = lanes.get(lane);
+            if (q == null) {
+                return List.of();
+            }
+            q.lock.lock();
+            try {
+                return List.copyOf(q.deadLetters.values());
+            } finally {
+                q.lock.unlock();
+            }
+        }
+
+        @Override
+        public List<DeadLetter> replay(String lane, Collection<String> ids, String intoLane) {
+            Objects.requireNonNull(lane, "lane");
+            Objects.requireNonNull(intoLane, "intoLane");
+            List<DeadLetter> chosen = chosen(lane, DeadLetters.requireIds(ids), false);
+            if (fixedLanes && !lanes.containsKey(intoLane)) {
+                throw new IllegalArgumentException("cannot replay into lane '" + intoLane + "': it is unknown to this queue;"
+                        + " its lanes are " + new TreeSet<>(lanes.keySet()));
+            }
+            LaneQueue q = lanes.get(lane);
+            List<DeadLetter> done = new ArrayList<>(chosen.size());
+            for (DeadLetter d : chosen) {
+                try {
+                    offer(d.task().withLane(intoLane).withAttempt(1));
+                } catch (QueueException | IllegalArgumentException e) {
+                    List<String> left = chosen.subList(done.size(), chosen.size()).stream().map(DeadLetter::id).toList();
+                    throw new QueueException("replay of lane '" + lane + "' into lane '" + intoLane + "' stopped at dead letter "
+                            + d.id() + " (task " + d.task().id() + "): " + e.getMessage() + "; replayed " + done.size()
+                            + ", still dead letters: " + left, e, !(e instanceof IllegalArgumentException));
+                }
+                q.lock.lock();
+                try {
+                    q.deadLetters.remove(d.id());
+                } finally {
+                    q.lock.unlock();
+                }
+                done.add(d);
+            }
+            return done;
+        }
+
+        @Override
+        public List<DeadLetter> purge(String lane, Collection<String> ids) {
+            Objects.requireNonNull(lane, "lane");
+            return chosen(lane, DeadLetters.requireIds(ids), true);
+        }
+
+        @Override
+        public long purgeAll(String lane) {
+            Objects.requireNonNull(lane, "lane");
+            LaneQueue q = lanes.get(lane);
+            if (q == null) {
+                return 0;
+            }
+            q.lock.lock();
+            try {
+                int n = q.deadLetters.size();
+                q.deadLetters.clear();
+                return n;
+            } finally {
+                q.lock.unlock();
+            }
+        }
+
+        /** The lane's entries of the ids, all or none (naming the unknown ones); removed when {@code remove}. */
+        private List<DeadLetter> chosen(String lane, List<String> ids, boolean remove) {
+            LaneQueue q = lanes.get(lane);
+            List<DeadLetter> out = new ArrayList<>(ids.size());
+            List<String> unknown = new ArrayList<>();
+            if (q == null) {
+                unknown.addAll(ids);
+            } else {
+                q.lock.lock();
+                try {
+                    for (String id : ids) {
+                        DeadLetter d = q.deadLetters.get(id);
+                        if (d == null) {
+                            unknown.add(id);
+                        } else {
+                            out.add(d);
+                        }
+                    }
+                    if (unknown.isEmpty() && remove) {
+                        ids.forEach(q.deadLetters::remove);
+                    }
+                } finally {
+                    q.lock.unlock();
+                }
+            }
+            if (!unknown.isEmpty()) {
+                throw new IllegalArgumentException("not dead letters of lane '" + lane + "' (never were, or already replayed"
+                        + " or purged): " + unknown + "; nothing was " + (remove ? "purged" : "replayed"));
+            }
+            return out;
         }
     }
 

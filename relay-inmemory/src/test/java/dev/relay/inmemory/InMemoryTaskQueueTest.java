@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.relay.api.DeadLetter;
 import dev.relay.api.Lease;
 import dev.relay.api.LeaseLostException;
 import dev.relay.api.QueueException;
@@ -53,6 +54,36 @@ class InMemoryTaskQueueTest {
         l.complete();
         queue.offer(task("a", 1)); // completed: a new request to run it again
         assertEquals(1, queue.backlog("a"));
+    }
+
+    @Test
+    void replay_intoALaneTheQueueDoesNotKnow_failsNamingIt_andKeepsTheDeadLetter() {
+        InMemoryTaskQueue fixed = InMemoryTaskQueue.builder().clock(clock).lanes("a").build();
+        fixed.offer(task("a", 1));
+        fixed.poll("a", 1).get(0).deadLetter("poison");
+        DeadLetter d = fixed.deadLetters("a").get(0);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> fixed.deadLetters().orElseThrow().replay("a", List.of(d.id()), "elsewhere"));
+        assertTrue(e.getMessage().contains("'elsewhere'"), e.getMessage());
+        assertEquals(List.of(d), fixed.deadLetters("a"));
+        assertEquals(0, fixed.backlog("a"));
+    }
+
+    @Test
+    void replay_laneFullHalfWay_replaysTheFirstAndNamesWhatIsStillDead() {
+        InMemoryTaskQueue small = InMemoryTaskQueue.builder().clock(clock).capacityPerLane(2).build();
+        for (int i = 0; i < 2; i++) {
+            small.offer(task("a", i));
+        }
+        small.poll("a", 2).forEach(l -> l.deadLetter("poison"));
+        small.offer(task("a", 10)); // one place left in the lane
+        List<String> ids = small.deadLetters("a").stream().map(DeadLetter::id).toList();
+        QueueException e = assertThrows(QueueException.class, () -> small.deadLetters().orElseThrow().replay("a", ids));
+        assertTrue(e.getMessage().contains("still dead letters: " + ids.subList(1, 2)), e.getMessage());
+        assertEquals(ids.subList(1, 2), small.deadLetters("a").stream().map(DeadLetter::id).toList());
+        assertEquals(2, small.backlog("a"));
+        assertEquals(1, small.poll("a", 10).stream().filter(l -> l.task().id().equals(task("a", 0).id())).count(),
+                "the first dead letter was replayed");
     }
 
     @Test

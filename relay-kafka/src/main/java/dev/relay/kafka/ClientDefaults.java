@@ -4,8 +4,10 @@ import java.util.Map;
 import org.apache.kafka.clients.CommonClientConfigs;
 
 /**
- * The client settings relay puts before a user's client properties (which override them) in every Kafka client it
- * makes. Not instantiable.
+ * The client settings relay puts before a user's client properties (which override them) in the producers and
+ * consumers it makes. Not in admin clients: an admin client whose only node is in a long reconnect backoff
+ * re-bootstraps in a tight loop, one log line each time (Kafka 4.3); relay's admin clients live for one operation.
+ * Not instantiable.
  */
 final class ClientDefaults {
 

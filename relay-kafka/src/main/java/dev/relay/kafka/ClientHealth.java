@@ -1,5 +1,7 @@
 package dev.relay.kafka;
 
+import dev.relay.api.Health;
+import dev.relay.api.HealthIssue;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -190,6 +192,31 @@ final class ClientHealth {
         List<Problem> out = new ArrayList<>();
         states.forEach((c, s) -> out.add(problem(c, s)));
         return out;
+    }
+
+    /**
+     * @return the failures as health issues: a failing consumer or admin client is {@code DOWN} (nothing is consumed,
+     *         or lanes cannot be subscribed), a failing producer {@code DEGRADED} (offers, retries and dead letters
+     *         fail; completions go on)
+     */
+    synchronized Health health() {
+        if (states.isEmpty()) {
+            return Health.up();
+        }
+        List<HealthIssue> issues = new ArrayList<>();
+        states.forEach((c, s) -> {
+            HealthIssue.Kind kind = switch (s.kind) {
+                case AUTHENTICATION -> HealthIssue.Kind.AUTHENTICATION_FAILED;
+                case AUTHORIZATION -> HealthIssue.Kind.AUTHORIZATION_FAILED;
+                case MISCONFIGURED -> HealthIssue.Kind.MISCONFIGURED;
+                case UNREACHABLE -> HealthIssue.Kind.QUEUE_UNREACHABLE;
+                case OTHER -> HealthIssue.Kind.OTHER;
+            };
+            String message = name + ": the " + c.component + " " + problem(c, s).message();
+            issues.add(c == Client.PRODUCER ? HealthIssue.degraded(c.component, kind, message, s.since)
+                    : HealthIssue.down(c.component, kind, message, s.since));
+        });
+        return Health.of(issues);
     }
 
     private Problem problem(Client c, State s) {

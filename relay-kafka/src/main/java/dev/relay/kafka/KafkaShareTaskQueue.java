@@ -1,5 +1,7 @@
 package dev.relay.kafka;
 
+import dev.relay.api.DeadLetters;
+import dev.relay.api.Health;
 import dev.relay.api.Lease;
 import dev.relay.api.QueueException;
 import dev.relay.api.Task;
@@ -14,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -51,7 +54,8 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link Lease#complete} → {@code ACCEPT}. {@link Lease#retry} → the record stays acquired until the delay
  *       passed, then {@code RELEASE}: the broker delivers it again and counts the delivery. {@link Lease#deadLetter}
  *       → the task goes to the lane's dead-letter topic with the reason (as with {@link KafkaTaskQueue}), then
- *       {@code REJECT}. {@link Lease#release} → back to the lane's buffer, still acquired: no attempt counted.
+ *       {@code REJECT}; {@link #deadLetters()} lists, replays and purges them ({@link KafkaDeadLetters}, the same
+ *       as for {@link KafkaTaskQueue}). {@link Lease#release} → back to the lane's buffer, still acquired: no attempt counted.
  *   <li>The attempt of a task is the broker's delivery count (plus the attempt it was written with, minus one):
  *       a retry and a crash both count, natively — a task that kills its process every time comes back with a
  *       higher count after each acquisition lock expiry, until the engine dead-letters it after the lane's
@@ -113,6 +117,7 @@ public final class KafkaShareTaskQueue implements TaskQueue {
     private final ClientHealth health;
     private final LazyProducer producers;
     private final LaneTopics laneTopics;
+    private final KafkaDeadLetters deadLetters;
     private final TaskProducer tasks;
     private final LeaseRegistry registry = new LeaseRegistry();
     private final Map<String, LaneRuntime> lanes = new ConcurrentHashMap<>();
@@ -124,9 +129,24 @@ public final class KafkaShareTaskQueue implements TaskQueue {
         this.config = config;
         this.health = new ClientHealth("share groups " + config.groupId() + ".*", config);
         this.laneTopics = new LaneTopics(config, health);
+        this.deadLetters = KafkaDeadLetters.of(config);
         this.producers = new LazyProducer(() -> new KafkaProducer<>(KafkaTaskQueue.producerProperties(config)), health,
                 config.clock());
         this.tasks = new TaskProducer(producers, config, laneTopics);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>The condition of the queue's Kafka clients as their threads last saw it: per client ({@code kafka-consumer},
+     * {@code kafka-producer}, {@code kafka-admin}) a failure to authenticate, a missing ACL, a misconfiguration or no
+     * answer from the cluster, with the cause, the likely fix and the next attempt. A failing client backs off (see
+     * 1 s doubling to 30 s) and is logged at most once per minute;
+     * the issue ends when the client works again.
+     */
+    @Override
+    public Health health() {
+        return health.health();
     }
 
     /** @return a builder; {@linkplain Builder#bootstrapServers bootstrap servers} and a group id are required */
@@ -337,6 +357,20 @@ public final class KafkaShareTaskQueue implements TaskQueue {
     public int buffered(String lane) {
         LaneRuntime rt = lanes.get(lane);
         return rt == null ? 0 : rt.buffer.buffered();
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>The lanes' dead-letter topics, read and written with this queue's client settings by short-lived clients of
+     * their own: see {@link KafkaDeadLetters} for what replay and purge do on an append-only topic. They work whether
+     * or not the queue is open; a replayed task reaches whichever relay consumes its lane.
+     *
+     * @return the dead letters, always present
+     */
+    @Override
+    public Optional<DeadLetters> deadLetters() {
+        return Optional.of(deadLetters);
     }
 
     /**

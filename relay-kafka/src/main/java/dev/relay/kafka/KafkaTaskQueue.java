@@ -1,5 +1,7 @@
 package dev.relay.kafka;
 
+import dev.relay.api.DeadLetters;
+import dev.relay.api.Health;
 import dev.relay.api.Lease;
 import dev.relay.api.QueueException;
 import dev.relay.api.Task;
@@ -68,7 +70,8 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link Lease#deadLetter} produces the task to the lane's dead-letter topic with the reason in the
  *       {@value TaskRecordCodec#HEADER_DLT_REASON} header, then marks the original done. A record that does not
  *       decode (malformed bytes, an unknown schema version, a wrong id) goes there the same way, with its
- *       original bytes, and the consumer carries on.
+ *       original bytes, and the consumer carries on. {@link #deadLetters()} lists, replays and purges them
+ *       ({@link KafkaDeadLetters}).
  *   <li>{@link Lease#release} puts the delivery back at the head of its lane's buffer, same attempt.
  *   <li>On a rebalance the revoked partitions stop handing out leases at once; the queue waits up to the
  *       {@linkplain Builder#revocationTimeout revocation timeout} for their open leases to end, commits what
@@ -95,6 +98,7 @@ public final class KafkaTaskQueue implements TaskQueue {
     private final LazyProducer producers;
     private final Map<String, LaneBuffer> lanes = new ConcurrentHashMap<>();
     private final LaneTopics laneTopics;
+    private final KafkaDeadLetters deadLetters;
     private final TaskProducer tasks;
     private final ConsumerLoop loop;
     private final Mailbox mailbox;
@@ -106,6 +110,7 @@ public final class KafkaTaskQueue implements TaskQueue {
         this.config = config;
         this.health = new ClientHealth("group " + config.groupId(), config);
         this.laneTopics = new LaneTopics(config, health);
+        this.deadLetters = KafkaDeadLetters.of(config);
         // made on first use: an idempotent producer refused by the cluster retries on its own in a tight loop
         this.producers = new LazyProducer(() -> new KafkaProducer<>(producerProperties(config)), health, config.clock());
         this.tasks = new TaskProducer(producers, config, laneTopics);
@@ -151,6 +156,20 @@ public final class KafkaTaskQueue implements TaskQueue {
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         return p;
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>The condition of the queue's Kafka clients as their threads last saw it: per client ({@code kafka-consumer},
+     * {@code kafka-producer}, {@code kafka-admin}) a failure to authenticate, a missing ACL, a misconfiguration or no
+     * answer from the cluster, with the cause, the likely fix and the next attempt. A failing client backs off (see
+     * {@link Builder#failureBackoff}) and is logged at most once per {@linkplain Builder#failureLogInterval interval};
+     * the issue ends when the client works again.
+     */
+    @Override
+    public Health health() {
+        return health.health();
     }
 
     /** @return the topic layout */
@@ -294,6 +313,20 @@ public final class KafkaTaskQueue implements TaskQueue {
     public int buffered(String lane) {
         LaneBuffer lb = lanes.get(lane);
         return lb == null ? 0 : lb.buffered();
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>The lanes' dead-letter topics, read and written with this queue's client settings by short-lived clients of
+     * their own: see {@link KafkaDeadLetters} for what replay and purge do on an append-only topic. They work whether
+     * or not the queue is open; a replayed task reaches whichever relay consumes its lane.
+     *
+     * @return the dead letters, always present
+     */
+    @Override
+    public Optional<DeadLetters> deadLetters() {
+        return Optional.of(deadLetters);
     }
 
     /**

@@ -128,12 +128,13 @@ final class LaneTopics {
     }
 
     /**
-     * @return the admin client's properties: relay's defaults ({@link ClientDefaults}; API and request timeouts within
-     *         the admin timeout), then the client properties, then bootstrap and client id
+     * @return the admin client's properties: API and request timeouts within the admin timeout, then the client
+     *         properties, then bootstrap and client id
      */
     static Map<String, Object> adminProperties(QueueConfig config) {
         Map<String, Object> props = new HashMap<>();
-        props.putAll(ClientDefaults.defaults());
+        // not ClientDefaults' long reconnect backoff: an admin client whose only node backs off re-bootstraps in a tight
+        // loop (one log line each time); this one lives for one check only
         long timeout = config.adminTimeout().toMillis();
         props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) Math.min(Integer.MAX_VALUE, timeout));
         props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.min(30_000, timeout));

@@ -231,8 +231,7 @@ public final class LayoutMigration {
     }
 
     private Map<String, Object> adminProps() {
-        Map<String, Object> p = new HashMap<>(ClientDefaults.defaults());
-        p.putAll(clientProperties);
+        Map<String, Object> p = new HashMap<>(clientProperties);
         p.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, b.bootstrapServers);
         return p;
     }

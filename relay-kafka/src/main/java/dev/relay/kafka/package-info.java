@@ -10,6 +10,8 @@
  *       replication, retention checked against the longest expected outage) and its admin operations;
  *   <li>{@link dev.relay.kafka.TaskRecordCodec} — the documented, versioned record encoding of a task, and the header
  *       names of retry and dead-letter records;
+ *   <li>{@link dev.relay.kafka.KafkaDeadLetters} — the lanes' dead letters (list, replay, purge), from a queue or
+ *       on their own for operators' tools;
  *   <li>{@link dev.relay.kafka.LayoutMigration} — moves a legacy single task topic into the lane topics,
  *       exactly once and resumably.
  * </ul>

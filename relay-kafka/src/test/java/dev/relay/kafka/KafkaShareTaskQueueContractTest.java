@@ -2,12 +2,7 @@ package dev.relay.kafka;
 
 import dev.relay.api.TaskQueue;
 import dev.relay.testkit.TaskQueueContractTest;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.LinkedHashMap;
-import java.util.Map;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.common.header.Header;
 
 /**
  * The relay-testkit contract suite against the share-group backend (KIP-932) on the in-process broker, which
@@ -52,27 +47,6 @@ class KafkaShareTaskQueueContractTest extends TaskQueueContractTest {
         k.flush(Duration.ofSeconds(10)); // what completed before the crash is acknowledged
         k.crash();
         return newQueue();
-    }
-
-    @Override
-    protected Map<String, String> deadLetters(TaskQueue q, String lane) throws InterruptedException {
-        String topic = ((KafkaShareTaskQueue) q).topics().deadLetterTopic(lane);
-        Map<String, String> out = new LinkedHashMap<>();
-        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-        do {
-            out.clear();
-            for (ConsumerRecord<byte[], byte[]> r : EmbeddedKafka.readAll(EmbeddedKafka.bootstrapServers(), topic,
-                    Duration.ofSeconds(10))) {
-                Header h = r.headers().lastHeader(TaskRecordCodec.HEADER_DLT_REASON);
-                out.put(new String(r.key(), StandardCharsets.UTF_8),
-                        h == null ? "" : new String(h.value(), StandardCharsets.UTF_8));
-            }
-            if (!out.isEmpty()) {
-                break;
-            }
-            Thread.sleep(100);
-        } while (System.nanoTime() < deadline);
-        return out;
     }
 
     @Override

@@ -2,12 +2,7 @@ package dev.relay.kafka;
 
 import dev.relay.api.TaskQueue;
 import dev.relay.testkit.TaskQueueContractTest;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.LinkedHashMap;
-import java.util.Map;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.common.header.Header;
 
 /**
  * The relay-testkit contract suite against a real (in-process KRaft) broker: every test gets its own topic
@@ -54,28 +49,6 @@ class KafkaTaskQueueContractTest extends TaskQueueContractTest {
         k.flush(Duration.ofSeconds(10)); // what completed before the crash is committed
         k.crash(true);
         return newQueue();
-    }
-
-    @Override
-    protected Map<String, String> deadLetters(TaskQueue q, String lane) throws InterruptedException {
-        String topic = ((KafkaTaskQueue) q).topics().deadLetterTopic(lane);
-        Map<String, String> out = new LinkedHashMap<>();
-        // the dead letters are produced before the contract asks for them; an empty lane is confirmed sooner
-        long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-        do {
-            out.clear();
-            for (ConsumerRecord<byte[], byte[]> r : EmbeddedKafka.readAll(EmbeddedKafka.bootstrapServers(), topic,
-                    Duration.ofSeconds(10))) {
-                Header h = r.headers().lastHeader(TaskRecordCodec.HEADER_DLT_REASON);
-                out.put(new String(r.key(), StandardCharsets.UTF_8),
-                        h == null ? "" : new String(h.value(), StandardCharsets.UTF_8));
-            }
-            if (!out.isEmpty()) {
-                break;
-            }
-            Thread.sleep(100);
-        } while (System.nanoTime() < deadline);
-        return out;
     }
 
     @Override

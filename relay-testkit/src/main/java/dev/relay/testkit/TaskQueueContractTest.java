@@ -2,20 +2,27 @@ package dev.relay.testkit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.relay.api.DeadLetter;
+import dev.relay.api.DeadLetters;
 import dev.relay.api.Lease;
 import dev.relay.api.Snapshot;
 import dev.relay.api.Task;
 import dev.relay.api.TaskQueue;
 import dev.relay.api.Window;
+import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -30,7 +37,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The contract every {@link TaskQueue} backend passes. A backend's test subclasses it and says how to make a
- * queue, how time passes for it, how a consumer crashes and how to read its dead letters.
+ * queue, how time passes for it and how a consumer crashes. Dead letters are read, replayed and purged through
+ * {@link TaskQueue#deadLetters()}, which every backend under this contract provides.
  *
  * <p>Backends that deliver asynchronously (Kafka) are polled until a {@linkplain #patience() deadline}; a
  * synchronous backend answers at once. Not threadsafe: JUnit runs one test at a time on an instance.
@@ -70,14 +78,97 @@ public abstract class TaskQueueContractTest {
     protected abstract TaskQueue crashAndRestart(TaskQueue crashed) throws Exception;
 
     /**
-     * Reads the dead letters of a lane: the dead-lettered tasks' ids with their reasons.
+     * Reads the dead letters of a lane through {@link TaskQueue#deadLetters()}: the dead-lettered tasks' ids with
+     * their reasons. A backend writes dead letters asynchronously, so an empty answer is asked again until the
+     * {@linkplain #quietPeriod() quiet period} passed.
      *
      * @param q the queue
      * @param lane the lane
-     * @return task id → reason, eventually consistent (polled until {@link #patience()})
+     * @return task id → reason
      * @throws Exception if they cannot be read
      */
-    protected abstract Map<String, String> deadLetters(TaskQueue q, String lane) throws Exception;
+    protected Map<String, String> deadLetters(TaskQueue q, String lane) throws Exception {
+        Map<String, String> out = new LinkedHashMap<>();
+        long deadline = System.nanoTime() + quietPeriod().toNanos();
+        do {
+            for (DeadLetter d : dead(q).list(lane)) {
+                out.put(d.taskId(), d.reason());
+            }
+            if (!out.isEmpty()) {
+                break;
+            }
+            Thread.sleep(10);
+        } while (System.nanoTime() < deadline);
+        return out;
+    }
+
+    /**
+     * @return the clock the backend stamps dead letters with (the system clock unless the backend's test injects
+     *     another)
+     */
+    protected Clock clock() {
+        return Clock.systemUTC();
+    }
+
+    /**
+     * @param q a queue
+     * @return its dead letters; the contract requires them
+     */
+    protected static DeadLetters dead(TaskQueue q) {
+        return q.deadLetters().orElseThrow(() -> new AssertionError(q + " has no dead letters (TaskQueue.deadLetters())"));
+    }
+
+    /**
+     * Lists a lane's dead letters until there are {@code n} or the patience ran out (a backend may write them
+     * asynchronously).
+     *
+     * @param q the queue
+     * @param lane the lane
+     * @param n how many to wait for
+     * @return the last listing
+     * @throws InterruptedException if interrupted
+     */
+    protected List<DeadLetter> awaitDeadLetters(TaskQueue q, String lane, int n) throws InterruptedException {
+        long deadline = System.nanoTime() + patience().toNanos();
+        List<DeadLetter> got = dead(q).list(lane);
+        while (got.size() < n && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+            got = dead(q).list(lane);
+        }
+        return got;
+    }
+
+    /**
+     * Offers tasks, polls each once and dead-letters it with the reason {@code "poison " + its number}.
+     *
+     * @param lane the lane
+     * @param numbers the tasks' numbers ({@link #task(String, int)})
+     * @return the tasks
+     * @throws InterruptedException if interrupted
+     */
+    protected List<Task> deadLetterTasks(String lane, int... numbers) throws InterruptedException {
+        List<Task> tasks = new ArrayList<>();
+        for (int i : numbers) {
+            Task t = task(lane, i);
+            tasks.add(t);
+            queue.offer(t);
+        }
+        List<Lease> got = pollAtLeast(queue, lane, tasks.size());
+        assertEquals(tasks.size(), got.size(), "setup: every task handed out once");
+        for (Lease l : got) {
+            for (int k = 0; k < tasks.size(); k++) {
+                if (tasks.get(k).id().equals(l.task().id())) {
+                    l.deadLetter("poison " + numbers[k]);
+                }
+            }
+        }
+        return tasks;
+    }
+
+    private static DeadLetter entryOf(List<DeadLetter> list, Task t) {
+        return list.stream().filter(d -> d.taskId().equals(t.id())).findFirst()
+                .orElseThrow(() -> new AssertionError("no dead letter of task " + t.id() + " in " + list));
+    }
 
     /** @return how long to keep polling for an asynchronous backend */
     protected Duration patience() {
@@ -264,6 +355,93 @@ public abstract class TaskQueueContractTest {
         assertEquals(Set.of(t.id()), dead.keySet());
         assertTrue(dead.get(t.id()).contains("poison"), dead.toString());
         assertTrue(deadLetters(queue, "beta").isEmpty());
+    }
+
+    @Test
+    void deadLetters_listShowTaskLaneAttemptsReasonTime_andReplayHandsTheTaskOutFreshWithTheSameId() throws Exception {
+        Task t = task("alpha", 1);
+        queue.offer(t);
+        pollAtLeast(queue, "alpha", 1).get(0).retry(Duration.ZERO, "sink down");
+        Lease second = pollAtLeast(queue, "alpha", 1).get(0);
+        assertEquals(2, second.task().attempt());
+        Instant before = clock().instant().truncatedTo(ChronoUnit.MILLIS);
+        second.deadLetter("poison: always fails");
+        List<DeadLetter> dead = awaitDeadLetters(queue, "alpha", 1);
+        Instant after = clock().instant();
+        assertEquals(1, dead.size(), dead.toString());
+        DeadLetter d = dead.get(0);
+        assertEquals("alpha", d.lane());
+        assertNotNull(d.task(), d.toString());
+        assertEquals(t.id(), d.task().id());
+        assertEquals(t.scope(), d.task().scope());
+        assertEquals(t.parameters(), d.task().parameters());
+        assertEquals(2, d.attempts(), "dead after its second attempt");
+        assertTrue(d.reason().contains("poison: always fails"), d.reason());
+        assertFalse(d.at().isBefore(before) || d.at().isAfter(after), d.at() + " not within [" + before + ", " + after + "]");
+        assertEquals(List.of(), dead(queue).list("beta"));
+
+        assertEquals(List.of(d), dead(queue).replay("alpha", List.of(d.id())));
+        List<Lease> again = pollAtLeast(queue, "alpha", 1);
+        assertEquals(1, again.size(), "the replayed task must be handed out again");
+        assertEquals(t.id(), again.get(0).task().id(), "same task id");
+        assertEquals(1, again.get(0).task().attempt(), "fresh attempts");
+        assertEquals("alpha", again.get(0).task().lane());
+        again.get(0).complete();
+        assertEquals(List.of(), dead(queue).list("alpha"), "a replayed entry is no dead letter any more");
+        IllegalArgumentException twice = assertThrows(IllegalArgumentException.class,
+                () -> dead(queue).replay("alpha", List.of(d.id())));
+        assertTrue(twice.getMessage().contains(d.id()), twice.getMessage());
+    }
+
+    @Test
+    void replay_intoAnotherLane_keepsTheId_andUnknownIdsFailNamingThemReplayingNothing() throws Exception {
+        List<Task> tasks = deadLetterTasks("alpha", 1, 2);
+        List<DeadLetter> dead = awaitDeadLetters(queue, "alpha", 2);
+        assertEquals(2, dead.size(), dead.toString());
+        DeadLetter first = entryOf(dead, tasks.get(0));
+
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> dead(queue).replay("alpha", List.of(first.id(), "no-such-entry"), "beta"));
+        assertTrue(e.getMessage().contains("no-such-entry"), e.getMessage());
+        assertFalse(e.getMessage().contains(first.id() + ","), "only the unknown id is named: " + e.getMessage());
+        assertTrue(pollForAWhile(queue, "beta").isEmpty(), "a failed replay replays nothing");
+        assertEquals(2, dead(queue).list("alpha").size());
+
+        assertEquals(List.of(first), dead(queue).replay("alpha", List.of(first.id()), "beta"));
+        List<Lease> moved = pollAtLeast(queue, "beta", 1);
+        assertEquals(1, moved.size(), "the task replayed into beta");
+        assertEquals(tasks.get(0).id(), moved.get(0).task().id());
+        assertEquals("beta", moved.get(0).task().lane());
+        assertEquals(1, moved.get(0).task().attempt());
+        moved.get(0).complete();
+        List<DeadLetter> left = dead(queue).list("alpha");
+        assertEquals(List.of(tasks.get(1).id()), left.stream().map(DeadLetter::taskId).toList());
+    }
+
+    @Test
+    void purge_removesTheChosenOnly_andPurgeAllEmptiesOneLaneLeavingTheOthers() throws Exception {
+        List<Task> alpha = deadLetterTasks("alpha", 1, 2, 3);
+        List<Task> beta = deadLetterTasks("beta", 4);
+        List<DeadLetter> dead = awaitDeadLetters(queue, "alpha", 3);
+        assertEquals(3, dead.size(), dead.toString());
+        assertEquals(1, awaitDeadLetters(queue, "beta", 1).size());
+        DeadLetter second = entryOf(dead, alpha.get(1));
+
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> dead(queue).purge("alpha", List.of("no-such-entry", second.id())));
+        assertTrue(e.getMessage().contains("no-such-entry"), e.getMessage());
+        assertEquals(3, dead(queue).list("alpha").size(), "a failed purge purges nothing");
+
+        assertEquals(List.of(second), dead(queue).purge("alpha", List.of(second.id())));
+        assertEquals(Set.of(alpha.get(0).id(), alpha.get(2).id()),
+                new HashSet<>(dead(queue).list("alpha").stream().map(DeadLetter::taskId).toList()));
+        assertThrows(IllegalArgumentException.class, () -> dead(queue).purge("alpha", List.of(second.id())),
+                "a purged entry is gone");
+
+        assertEquals(2, dead(queue).purgeAll("alpha"));
+        assertEquals(List.of(), dead(queue).list("alpha"));
+        assertEquals(List.of(beta.get(0).id()), dead(queue).list("beta").stream().map(DeadLetter::taskId).toList(),
+                "other lanes' dead letters are kept");
     }
 
     @Test
