@@ -236,7 +236,7 @@ public final class KafkaShareTaskQueue implements TaskQueue {
         int index = rt.loops.size();
         KafkaShareConsumer<byte[], byte[]> consumer = new KafkaShareConsumer<>(consumerProperties(rt.lane, index));
         Mailbox mailbox = new Mailbox(consumer::wakeup);
-        ShareLaneLoop loop = new ShareLaneLoop(rt.lane, index, consumer, producers, config, rt.buffer, mailbox, registry,
+        ShareLaneLoop loop = new ShareLaneLoop(rt.lane, index, consumer, producers, health, config, rt.buffer, mailbox, registry,
                 () -> listener, rt.deliveryLimit);
         rt.mailboxes.add(mailbox);
         rt.loops.add(loop);

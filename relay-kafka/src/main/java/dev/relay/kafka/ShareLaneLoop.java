@@ -101,6 +101,7 @@ final class ShareLaneLoop implements Runnable {
     private final int index;
     private final ShareConsumer<byte[], byte[]> consumer;
     private final LazyProducer producers;
+    private final ClientHealth health;
     private final KafkaTopics topics;
     private final LaneBuffer buffer;
     private final Mailbox mailbox;
@@ -122,13 +123,14 @@ final class ShareLaneLoop implements Runnable {
     /** Whether this loop holds records: it acquires nothing more until it holds none. Read by the queue. */
     private volatile boolean holding;
 
-    ShareLaneLoop(String lane, int index, ShareConsumer<byte[], byte[]> consumer, LazyProducer producers,
+    ShareLaneLoop(String lane, int index, ShareConsumer<byte[], byte[]> consumer, LazyProducer producers, ClientHealth health,
             QueueConfig config, LaneBuffer buffer, Mailbox mailbox, LeaseRegistry registry, Supplier<Runnable> listener,
             int deliveryLimit) {
         this.lane = lane;
         this.index = index;
         this.consumer = consumer;
         this.producers = producers;
+        this.health = health;
         this.topics = config.topics();
         this.buffer = buffer;
         this.mailbox = mailbox;
@@ -193,8 +195,10 @@ final class ShareLaneLoop implements Runnable {
                 } catch (WakeupException e) {
                     // a wake-up that missed poll
                 } catch (RuntimeException e) {
-                    LOG.warn("error in the share consumer loop of lane '{}'; carrying on", lane, e);
-                    mailbox.await(TimeUnit.MILLISECONDS.toNanos(ERROR_BACKOFF_MILLIS));
+                    // classified, logged at most once per interval per kind, backed off (capped) by the queue's health
+                    health.failed(ClientHealth.Client.CONSUMER, e);
+                    long wait = Math.max(ERROR_BACKOFF_MILLIS, health.retryAt(ClientHealth.Client.CONSUMER) - clock.millis());
+                    mailbox.await(TimeUnit.MILLISECONDS.toNanos(wait));
                 }
             }
             finish();
@@ -419,6 +423,9 @@ final class ShareLaneLoop implements Runnable {
             mailbox.endPoll();
         }
         lastPoll = clock.millis();
+        if (!records.isEmpty()) {
+            health.succeeded(ClientHealth.Client.CONSUMER); // cheap unless it was failing
+        }
         List<Delivery> ready = new ArrayList<>();
         for (ConsumerRecord<byte[], byte[]> r : records) {
             TopicPartition tp = new TopicPartition(r.topic(), r.partition());
