@@ -39,6 +39,11 @@ public record HealthIssue(String component, Kind kind, HealthStatus severity, St
         LANE_SUSPENDED,
         /** The oldest task a lane holds has waited for a permit longer than the relay's configured maximum. */
         TASK_WAITING_TOO_LONG,
+        /**
+         * A task has held its source permit longer than its lane allows (its declared maximum task time, or the
+         * relay's maximum wait): its query or sink may hang, and the permit does not come back.
+         */
+        TASK_RUNNING_TOO_LONG,
         /** The queue cannot be reached or fails (polls fail, the broker or database does not answer). */
         QUEUE_UNREACHABLE,
         /** A client of the backend cannot authenticate (bad credentials, SASL or TLS handshake failures). */

@@ -2,7 +2,7 @@ package dev.relay.api;
 
 /**
  * How well a relay, or a part of it, works: ordered from best to worst, so that the status of a whole is the worst
- * of its parts ({@link Health#status()}).
+ * of its parts ({@link Health#status()}). Immutable and threadsafe.
  */
 public enum HealthStatus {
     /** Works as configured. */

@@ -15,6 +15,8 @@ import picocli.CommandLine.Command;
  *     --from 2024-03-01T00:00 --to 2024-03-15T00:00 --window PT10M
  * java -jar relay-cli/target/relay-cli.jar manifest --jdbc-url … --completed-since 2024-03-14T00:00:00Z --older-than P2D
  * java -jar relay-cli/target/relay-cli.jar migrate --bootstrap-servers … --source-topic pems.tasks --prefix pems. --keep-lane
+ * java -jar relay-cli/target/relay-cli.jar deadletters list --bootstrap-servers … --prefix pems. --lane config
+ * java -jar relay-cli/target/relay-cli.jar deadletters replay --bootstrap-servers … --prefix pems. --lane config --id 0@17
  * </pre>
  *
  * <p>Exit status: {@value #OK} done; {@value #FAILED} the command failed (a server not reachable, a migration that
@@ -25,9 +27,9 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "relay", mixinStandardHelpOptions = true, versionProvider = RelayCli.Version.class,
         description = "Operate relay: lanes and their lag on Kafka, gaps and backfill manifests from a JDBC ledger, "
-                + "the layout migration.",
+                + "the layout migration, dead letters on Kafka.",
         subcommands = {LanesCommand.class, GapsCommand.class, ManifestCommand.class, MigrateCommand.class,
-                CommandLine.HelpCommand.class},
+                DeadLettersCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "%nExit status:%n",
         exitCodeList = {"0:done", "1:the command failed (the message says why)", "2:a bad command line"})
 public final class RelayCli implements Runnable {
@@ -68,7 +70,7 @@ public final class RelayCli implements Runnable {
         cmd.setOut(new PrintWriter(new java.io.OutputStreamWriter(out, StandardCharsets.UTF_8), true));
         cmd.setErr(new PrintWriter(new java.io.OutputStreamWriter(err, StandardCharsets.UTF_8), true));
         cmd.setExecutionExceptionHandler((e, commandLine, parseResult) -> {
-            commandLine.getErr().println("relay " + commandLine.getCommandName() + ": " + describe(e));
+            commandLine.getErr().println(commandLine.getCommandSpec().qualifiedName() + ": " + describe(e));
             return FAILED;
         });
         cmd.setExitCodeExceptionMapper(e -> e instanceof CommandLine.ParameterException ? USAGE : FAILED);

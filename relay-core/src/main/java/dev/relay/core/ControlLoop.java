@@ -56,8 +56,6 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
     final RelayMetrics metrics;
     private final Turn turn;
     private final Lanes lanes;
-    /** The subscription to the queue's lanes: refusals are published for the health check and retried. */
-    final Subscription subscription;
     private final InFlight inFlight = new InFlight();
     private final UnservedLanes unserved;
     /** Cluster-wide permits: what this process holds and owes; null with the local pool (no cost then). */
@@ -106,8 +104,7 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
         if (config.pressure.active()) {
             metrics.registerPressure(stats);
         }
-        this.subscription = new Subscription(queue, clock, control, notify, this::subscriptionRetryTurn);
-        this.lanes = new Lanes(scheduler, subscription, metrics, stats, turn, runContext);
+        this.lanes = new Lanes(scheduler, queue, metrics, stats, turn, runContext);
         this.unserved = new UnservedLanes(queue);
         this.limits = new PermitLimit(config, scheduler, stats, lanes);
         for (RelayConfig.LaneConfig l : config.lanes) {
@@ -127,16 +124,6 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
         return gate;
     }
 
-    /** The turn that tries a refused subscription again. */
-    private void subscriptionRetryTurn() {
-        inTurn(() -> {
-            if (!stopping) {
-                subscription.retry();
-                pump();
-            }
-        });
-    }
-
     /** A turn for the permit gate: what the store said, a grace that ended. */
     private void gateTurn() {
         gateTurnPending.set(false);
@@ -154,25 +141,18 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
 
     // ================================================================== entry points (any thread)
 
-    /**
-     * Starts the permit limit and the housekeeping timer, and subscribes to the lanes in a turn of the timer: the
-     * subscription may take the queue up to its own timeout (a Kafka queue asks the cluster for the lanes' topics),
-     * which the caller of {@code Relay.start()} does not wait for. A refusal is reported and retried
-     * ({@link Subscription}).
-     */
+    /** Subscribes to the lanes, pumps, and starts the housekeeping timer. */
     void start() {
         control.execute(() -> {
-            inTurn(() -> {
-                limits.start(this::inTurn, this::pump);
-                pump();
-            });
-            // no pump after it: a queue signals availability once the subscription brought deliveries
-            control.schedule(Duration.ZERO, () -> inTurn(() -> {
-                if (!stopping) {
+            try {
+                inTurn(() -> {
+                    limits.start(this::inTurn, this::pump);
                     lanes.subscribe();
-                }
-            }));
-            control.schedule(config.idlePollInterval, housekeepingTurn);
+                    pump();
+                });
+            } finally {
+                control.schedule(config.idlePollInterval, housekeepingTurn);
+            }
         });
     }
 
@@ -255,15 +235,21 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
             return;
         }
         inTurn(() -> {
+            lanes.retrySubscription();
             pump();
             Map<String, Long> waiting = unserved.refresh(lanes.served());
             if (waiting != null && !waiting.equals(stats.unservedBacklog)) {
                 stats.unservedBacklog = Map.copyOf(waiting);
             }
             List<FairScheduler.Running<TaskRun>> running = running();
+            Map<LaneRun, Long> oldestRuns = inFlight.oldestPerLane();
             for (LaneRun lane : lanes.all()) {
                 lane.stats.headBound = lane.headBound(running);
                 lane.stats.headEstimate = lane.headEstimate(running);
+                long oldestRun = oldestRuns.getOrDefault(lane, Long.MIN_VALUE);
+                if (lane.stats.oldestRunSince != oldestRun) {
+                    lane.stats.oldestRunSince = oldestRun;
+                }
             }
             limits.publish();
         });
@@ -332,18 +318,15 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
         try {
             leases = queue.poll(lane.name, room);
         } catch (RuntimeException e) {
-            lane.stats.pollFailure = String.valueOf(e);
-            if (lane.stats.pollFailingSince == Long.MIN_VALUE) {
+            if (lane.stats.pollFailed(String.valueOf(e), turn)) {
                 LOG.warn("polling lane '{}' failed; will poll again (and say so when it works again)", lane.name, e);
-                lane.stats.pollFailingSince = turn.now();
             } else {
                 LOG.debug("polling lane '{}' failed again", lane.name, e);
             }
             return;
         }
-        if (lane.stats.pollFailingSince != Long.MIN_VALUE) {
+        if (lane.stats.pollWorked()) {
             LOG.info("polling lane '{}' works again", lane.name);
-            lane.stats.pollFailingSince = Long.MIN_VALUE;
         }
         for (int i = 0, n = leases.size(); i < n; i++) {
             admit(lane, leases.get(i));

@@ -20,6 +20,15 @@ final class EngineStats {
     volatile List<LaneStats> lanes = List.of();
     /** Tasks waiting in lanes of the queue that this relay does not serve, by lane. */
     volatile Map<String, Long> unservedBacklog = Map.of();
+    /**
+     * Epoch nanos of the first failed subscription of the lanes since the last one that worked;
+     * {@link Long#MIN_VALUE} while subscriptions work.
+     */
+    volatile long subscribeFailingSince = Long.MIN_VALUE;
+    /** The last failed subscription, as text; meaningful while {@link #subscribeFailingSince} is set. */
+    volatile String subscribeFailure;
+    /** Whether a subscription of the lanes ever worked (a later failure leaves the earlier one in force). */
+    volatile boolean subscribedOnce;
     /** The adaptive limit and the brake, as of the last turn that changed them; null without pressure. */
     volatile PressureSnapshot pressure;
 

@@ -26,10 +26,15 @@ import java.util.concurrent.atomic.AtomicReference;
  *       suspended.
  *   <li>A running or draining lane whose oldest buffered task has waited for a permit longer than its configured
  *       maximum ({@link Relay.Builder#healthMaxWait}): {@code DEGRADED}, since the wait passed the maximum.
+ *   <li>A task that has held its source permit longer than its lane's declared maximum task time
+ *       ({@link dev.relay.api.LaneSpec.Builder#maxTaskTime}, when the relay charges source time), or than the
+ *       lane's {@code healthMaxWait} without one: {@code DEGRADED}, since it passed the limit (the longest run of each
+ *       lane is published at every housekeeping turn).
  *   <li>Polls of a lane's queue failing since the last one that worked: {@code DEGRADED} for that lane, or one
  *       {@code DOWN} issue of the {@value HealthIssue#QUEUE} when the polls of every lane fail.
- *   <li>The queue refusing the subscription to the lanes ({@link Subscription}, retried with a capped backoff):
- *       {@code DOWN}, component {@value HealthIssue#QUEUE}, {@code QUEUE_UNREACHABLE}, with the refusal's message.
+ *   <li>The subscription of the lanes failing ({@link dev.relay.api.TaskQueue#subscribe}, retried at every
+ *       housekeeping turn): {@code DOWN} for the {@value HealthIssue#QUEUE} until one worked, then {@code DEGRADED}
+ *       (the earlier subscription stays in force).
  *   <li>Whatever the queue reports ({@link dev.relay.api.TaskQueue#health()}); a queue whose {@code health()}
  *       throws is reported {@code DEGRADED}.
  *   <li>With cluster-wide permits: a revoked permit still held after its grace ({@code PERMITS_NOT_RETURNING},
@@ -50,16 +55,14 @@ final class HealthCheck {
     private final RelayConfig config;
     private final EngineStats stats;
     private final PermitGate gate;
-    private final Subscription subscription;
     private final AtomicReference<Lifecycle> lifecycle;
     /** When this process was first seen fenced from a permit in the current stretch; null while not fenced. */
     private final AtomicReference<Instant> fencedSince = new AtomicReference<>();
 
-    HealthCheck(RelayConfig config, EngineStats stats, PermitGate gate, Subscription subscription) {
+    HealthCheck(RelayConfig config, EngineStats stats, PermitGate gate) {
         this.config = config;
         this.stats = stats;
         this.gate = gate;
-        this.subscription = subscription;
         this.lifecycle = new AtomicReference<>(new Lifecycle(Life.BUILT, config.clock.instant()));
     }
 
@@ -93,10 +96,6 @@ final class HealthCheck {
             }, life.since()));
         }
         lanes(lanes, nowNanos, issues);
-        Subscription.Failure refused = subscription.failure();
-        if (refused != null && life.life() == Life.RUNNING) {
-            issues.add(refused.issue());
-        }
         queue(now, issues);
         permits(now, issues);
         return Health.of(issues);
@@ -124,6 +123,18 @@ final class HealthCheck {
                         + seconds(max) + " allowed (healthMaxWait); " + lane.inFlight + " of its tasks run",
                         Clocks.instant(oldest + max.toNanos())));
             }
+            long run = lane.oldestRunSince;
+            if (run != Long.MIN_VALUE) {
+                long declared = config.costMeasure == CostMeasure.SOURCE_TIME ? lane.maxTaskCost : 0;
+                long limit = declared > 0 ? declared : max.toNanos();
+                if (nowNanos - run > limit) {
+                    issues.add(HealthIssue.degraded(lane.name, HealthIssue.Kind.TASK_RUNNING_TOO_LONG, "a task of lane '"
+                            + lane.name + "' has held its source permit for " + seconds(Duration.ofNanos(nowNanos - run))
+                            + ", beyond " + (declared > 0 ? "the lane's declared maxTaskTime of " : "healthMaxWait, ")
+                            + seconds(Duration.ofNanos(limit)) + ": its query or its sink may hang, and the permit does "
+                            + "not come back", Clocks.instant(run + limit)));
+                }
+            }
             long failing = lane.pollFailingSince;
             if (failing != Long.MIN_VALUE) {
                 String why = lane.pollFailure;
@@ -144,6 +155,14 @@ final class HealthCheck {
     }
 
     private void queue(Instant now, List<HealthIssue> issues) {
+        long subscribeFailing = stats.subscribeFailingSince;
+        if (subscribeFailing != Long.MIN_VALUE) {
+            String message = stats.subscribeFailure + (stats.subscribedOnce
+                    ? "; the lanes subscribed before are still served, the relay tries again"
+                    : "; nothing is served until it works, the relay tries again");
+            issues.add(new HealthIssue(HealthIssue.QUEUE, HealthIssue.Kind.QUEUE_UNREACHABLE,
+                    stats.subscribedOnce ? HealthStatus.DEGRADED : HealthStatus.DOWN, message, Clocks.instant(subscribeFailing)));
+        }
         try {
             issues.addAll(config.queue.health().issues());
         } catch (RuntimeException e) {

@@ -1,7 +1,9 @@
 package dev.relay.core;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The runs holding a permit, as an intrusive doubly linked list through {@link TaskRun} (no allocation per run).
@@ -50,6 +52,15 @@ final class InFlight {
         List<FairScheduler.Running<TaskRun>> out = new ArrayList<>(size);
         for (TaskRun r = head; r != null; r = r.nextInFlight) {
             out.add(FairScheduler.Running.of(r.lane.slane, r.ticket, sourceTime ? Math.max(0, nowNanos - r.since) : 0));
+        }
+        return out;
+    }
+
+    /** @return per lane with runs in flight, since when its longest-running one runs (epoch nanos) */
+    Map<LaneRun, Long> oldestPerLane() {
+        Map<LaneRun, Long> out = new HashMap<>();
+        for (TaskRun r = head; r != null; r = r.nextInFlight) {
+            out.merge(r.lane, r.since, Math::min);
         }
         return out;
     }

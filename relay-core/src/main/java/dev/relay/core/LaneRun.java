@@ -55,6 +55,7 @@ final class LaneRun {
         this.slane = scheduler.addLane(spec);
         this.active = active;
         this.stats = new LaneStats(name, spec.weight());
+        stats.maxTaskCost = spec.maxTaskCost().orElse(0);
     }
 
     LaneState state() {
@@ -136,6 +137,7 @@ final class LaneRun {
         scheduler.updateLane(slane, newSpec);
         spec = newSpec;
         stats.weight = newSpec.weight();
+        stats.maxTaskCost = newSpec.maxTaskCost().orElse(0);
     }
 
     private List<TaskRun> stopStarting() {

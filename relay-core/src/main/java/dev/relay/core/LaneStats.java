@@ -46,6 +46,13 @@ final class LaneStats {
     /** The last failed poll's exception, as text; meaningful while {@link #pollFailingSince} is set. */
     volatile String pollFailure;
     volatile int weight;
+    /** The lane's declared largest task cost ({@link dev.relay.api.LaneSpec#maxTaskCost()}), 0 if not declared. */
+    volatile long maxTaskCost;
+    /**
+     * Epoch nanos since which the longest-running task of the lane holds its permit, as of the last housekeeping
+     * turn; {@link Long#MIN_VALUE} when none runs.
+     */
+    volatile long oldestRunSince = Long.MIN_VALUE;
     volatile int buffered;
     volatile int inFlight;
     /** Epoch nanos since which the head of the buffer is ready; {@link Long#MIN_VALUE} when the buffer is empty. */
@@ -87,6 +94,35 @@ final class LaneStats {
         IN_FLIGHT.setRelease(this, inFlight);
         OLDEST.setRelease(this, oldestReadyNanos);
         DEFICIT.setRelease(this, deficit);
+    }
+
+    /**
+     * Records a failed poll of the lane's queue. Control turn.
+     *
+     * @param why the failure
+     * @param turn the turn (its time is read only when this failure begins a stretch)
+     * @return whether it begins a stretch of failures
+     */
+    boolean pollFailed(String why, Turn turn) {
+        pollFailure = why;
+        if (pollFailingSince != Long.MIN_VALUE) {
+            return false;
+        }
+        pollFailingSince = turn.now();
+        return true;
+    }
+
+    /**
+     * Records a poll that worked. Control turn.
+     *
+     * @return whether it ends a stretch of failures
+     */
+    boolean pollWorked() {
+        if (pollFailingSince == Long.MIN_VALUE) {
+            return false;
+        }
+        pollFailingSince = Long.MIN_VALUE;
+        return true;
     }
 
     /** Adds to a counter that only the control turn writes. */

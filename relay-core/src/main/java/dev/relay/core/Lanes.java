@@ -2,6 +2,7 @@ package dev.relay.core;
 
 import dev.relay.api.LaneSpec;
 import dev.relay.api.Sink;
+import dev.relay.api.TaskQueue;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
@@ -11,6 +12,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The control loop's lanes and what they hold: the {@link LaneRun}s by name, the {@link ActiveIds} of the runs they
@@ -23,20 +26,24 @@ import java.util.concurrent.CompletableFuture;
  */
 final class Lanes {
 
+    private static final Logger LOG = LoggerFactory.getLogger(Lanes.class);
+
     private final FairScheduler<TaskRun> scheduler;
-    private final Subscription subscription;
+    private final TaskQueue queue;
     private final RelayMetrics metrics;
     private final EngineStats stats;
     private final Turn turn;
     private final TaskRun.Context context;
     private final Map<String, LaneRun> byName = new LinkedHashMap<>();
     private final ActiveIds ids = new ActiveIds();
+    /** Whether the last subscription failed and is to be tried again. */
+    private boolean subscriptionPending;
 
-    Lanes(FairScheduler<TaskRun> scheduler, Subscription subscription, RelayMetrics metrics, EngineStats stats, Turn turn,
+    Lanes(FairScheduler<TaskRun> scheduler, TaskQueue queue, RelayMetrics metrics, EngineStats stats, Turn turn,
             TaskRun.Context context) {
         this.context = context;
         this.scheduler = scheduler;
-        this.subscription = subscription;
+        this.queue = queue;
         this.metrics = metrics;
         this.stats = stats;
         this.turn = turn;
@@ -97,9 +104,40 @@ final class Lanes {
         subscribe();
     }
 
-    /** Declares the served lanes to the queue; a refusal is reported and retried ({@link Subscription}). */
+    /**
+     * Declares the served lanes to the queue. A refusal (a broker that does not answer, a topic the backend may not
+     * create) is not thrown: it is published for {@link Relay#health()} and logged once, the subscription stays
+     * pending, and {@link #retrySubscription()} tries again at every housekeeping turn until it succeeds.
+     */
     void subscribe() {
-        subscription.subscribe(served());
+        Set<String> served = served();
+        try {
+            queue.subscribe(served);
+        } catch (RuntimeException e) {
+            subscriptionPending = true;
+            stats.subscribeFailure = "subscribing to lanes " + new java.util.TreeSet<>(served) + " failed: " + e;
+            if (stats.subscribeFailingSince == Long.MIN_VALUE) {
+                LOG.error("subscribing to the lanes {} failed; the relay tries again every idle poll interval and reports "
+                        + "it in health()", served, e);
+                stats.subscribeFailingSince = turn.now();
+            } else {
+                LOG.debug("subscribing to the lanes {} failed again", served, e);
+            }
+            return;
+        }
+        subscriptionPending = false;
+        stats.subscribedOnce = true;
+        if (stats.subscribeFailingSince != Long.MIN_VALUE) {
+            LOG.info("subscribing to the lanes {} worked", served);
+            stats.subscribeFailingSince = Long.MIN_VALUE;
+        }
+    }
+
+    /** Subscribes again if the last subscription failed (housekeeping). */
+    void retrySubscription() {
+        if (subscriptionPending) {
+            subscribe();
+        }
     }
 
     /**

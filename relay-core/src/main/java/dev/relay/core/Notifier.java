@@ -62,12 +62,4 @@ final class Notifier {
     void reachedHead(Task task, long bound) {
         listener.reachedHead(task, turn.at(), bound);
     }
-
-    void subscriptionFailed(java.util.Set<String> lanes, Duration retryIn, Throwable error) {
-        listener.subscriptionFailed(lanes, turn.at(), retryIn, error);
-    }
-
-    void subscribed(java.util.Set<String> lanes) {
-        listener.subscribed(lanes, turn.at());
-    }
 }

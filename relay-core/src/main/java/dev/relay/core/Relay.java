@@ -130,7 +130,7 @@ public final class Relay implements AutoCloseable {
         this.config = config;
         this.loop = new ControlLoop(config);
         this.stats = loop.stats;
-        this.health = new HealthCheck(config, stats, loop.gate(), loop.subscription);
+        this.health = new HealthCheck(config, stats, loop.gate());
         loop.metrics.registerHealth(this::health);
     }
 
@@ -151,20 +151,22 @@ public final class Relay implements AutoCloseable {
         if (!started.compareAndSet(false, true)) {
             throw new IllegalStateException("relay already started");
         }
+        if (config.jmx) {
+            try {
+                mbean = RelayAdmin.register(this, config.mbeanServer);
+            } catch (RuntimeException e) { // before anything started: nothing to stop, the queue untouched
+                shutdownCalled.set(true);
+                closeOwned();
+                terminate();
+                throw e;
+            }
+        }
         health.started();
         config.queue.setAvailabilityListener(loop::requestPump);
         loop.start();
         if (config.sourcePermits != null) {
             try {
                 config.sourcePermits.start(loop.gate());
-            } catch (RuntimeException e) {
-                shutdownAsync(Duration.ZERO);
-                throw e;
-            }
-        }
-        if (config.jmx) {
-            try {
-                mbean = RelayAdmin.register(this, config.mbeanServer);
             } catch (RuntimeException e) {
                 shutdownAsync(Duration.ZERO);
                 throw e;
@@ -294,7 +296,8 @@ public final class Relay implements AutoCloseable {
     }
 
     /**
-     * Adds a lane at run time with its own sink.
+     * Adds a lane at run time with its own sink. If the queue refuses the new subscription, the lane is added all the
+     * same: the relay subscribes again at every idle poll interval until it works, and {@link #health()} reports it.
      *
      * @param spec the lane
      * @param sink its sink, or null for the default sink
@@ -580,7 +583,9 @@ public final class Relay implements AutoCloseable {
 
         /**
          * @param maxWait how long the oldest task a lane holds may wait for a source permit before {@link Relay#health()}
-         *     reports the lane ({@code TASK_WAITING_TOO_LONG}, degraded): 1 ms to 30 days (default 1 hour)
+         *     reports the lane ({@code TASK_WAITING_TOO_LONG}, degraded), and, in a lane that declares no
+         *     {@linkplain LaneSpec.Builder#maxTaskTime maximum task time}, how long a task may hold its permit
+         *     ({@code TASK_RUNNING_TOO_LONG}): 1 ms to 30 days (default 1 hour)
          * @return this builder
          */
         public Builder healthMaxWait(Duration maxWait) {

@@ -76,26 +76,4 @@ public interface RelayListener {
      */
     default void deadLettered(Task task, Instant at, String reason) {
     }
-
-    /**
-     * The queue refused the subscription to the relay's lanes (credentials refused, an ACL missing, no answer from the
-     * cluster): nothing is consumed until it succeeds. The relay tries again after {@code retryIn} (a capped backoff)
-     * and reports the failure in {@link Relay#health()} meanwhile.
-     *
-     * @param lanes the lanes the relay serves
-     * @param at when
-     * @param retryIn when it tries again
-     * @param error what the queue threw
-     */
-    default void subscriptionFailed(java.util.Set<String> lanes, Instant at, Duration retryIn, Throwable error) {
-    }
-
-    /**
-     * The queue accepted the subscription to the relay's lanes (at start, when lanes change, and after a refusal).
-     *
-     * @param lanes the lanes the relay serves
-     * @param at when
-     */
-    default void subscribed(java.util.Set<String> lanes, Instant at) {
-    }
 }

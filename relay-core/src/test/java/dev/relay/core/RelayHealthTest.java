@@ -112,7 +112,8 @@ class RelayHealthTest {
     void health_oldestTaskWaitingBeyondTheMaximum_isDegradedSinceItCrossedIt() {
         v.holdWorkers(true); // the first task holds the only permit as long as the test wants
         Relay r = start(relay(memory).sourcePermits(1).healthMaxWait(Duration.ofMinutes(5))
-                .healthMaxWait("backfill", Duration.ofMinutes(30)).lane(LaneSpec.of("config"))
+                .healthMaxWait("backfill", Duration.ofMinutes(30))
+                .lane(LaneSpec.builder("config").maxTaskTime(Duration.ofHours(1)).build()) // its long run is no issue here
                 .lane(LaneSpec.of("backfill")));
         memory.offer(RelayTest.task("config", 1)); // starts, stays in flight
         v.runReady();
@@ -142,6 +143,34 @@ class RelayHealthTest {
     }
 
     @Test
+    void health_taskHoldingItsPermitBeyondItsLanesMaximum_isDegradedSinceItPassedIt() {
+        v.holdWorkers(true); // the tasks hang on the source until the test lets them go
+        Relay r = start(relay(memory).sourcePermits(2).healthMaxWait(Duration.ofMinutes(10))
+                .lane(LaneSpec.builder("config").maxTaskTime(Duration.ofMinutes(1)).build()).lane(LaneSpec.of("backfill")));
+        Instant startedAt = v.instant();
+        memory.offer(RelayTest.task("config", 1));
+        memory.offer(RelayTest.task("backfill", 2));
+        v.runReady();
+        assertEquals(2, r.snapshot().inFlight());
+
+        v.advance(Duration.ofMinutes(2));
+        HealthIssue config = only(r.health());
+        assertEquals(HealthIssue.Kind.TASK_RUNNING_TOO_LONG, config.kind());
+        assertEquals("config", config.component());
+        assertEquals(startedAt.plus(Duration.ofMinutes(1)), config.since());
+        assertTrue(config.message().contains("declared maxTaskTime of 60.0 s"), config.message());
+
+        v.advance(Duration.ofMinutes(10)); // the backfill lane declares nothing: healthMaxWait bounds it
+        Health h = r.health();
+        assertEquals(List.of("config", "backfill"), h.issues().stream().map(HealthIssue::component).toList(), h.toString());
+        assertEquals(startedAt.plus(Duration.ofMinutes(10)), h.issuesOf("backfill").get(0).since());
+
+        v.holdWorkers(false);
+        v.advance(Duration.ofSeconds(1)); // the runs end; the next housekeeping turn publishes it
+        assertEquals(Health.up(), r.health());
+    }
+
+    @Test
     void build_healthMaxWaitOfAnUnknownLane_failsNamingIt() {
         IllegalStateException e = assertThrows(IllegalStateException.class,
                 () -> relay(memory).lane(LaneSpec.of("a")).healthMaxWait("b", Duration.ofMinutes(1)).build());
@@ -165,6 +194,7 @@ class RelayHealthTest {
         volatile Set<String> failing = Set.of();
         volatile Health reported = Health.up();
         volatile RuntimeException healthFails;
+        volatile RuntimeException subscribeFails;
 
         FlakyQueue(InMemoryTaskQueue delegate) {
             this.delegate = delegate;
@@ -177,6 +207,9 @@ class RelayHealthTest {
 
         @Override
         public void subscribe(Set<String> lanes) {
+            if (subscribeFails != null) {
+                throw subscribeFails;
+            }
             delegate.subscribe(lanes);
         }
 
@@ -234,6 +267,39 @@ class RelayHealthTest {
         assertEquals(firstFailure, down.since());
 
         queue.failing = Set.of();
+        v.advance(Duration.ofSeconds(1));
+        assertEquals(Health.up(), r.health());
+    }
+
+    @Test
+    void health_subscriptionFailing_isDownUntilOneWorked_thenDegraded_andRetriedUntilItWorks() {
+        FlakyQueue queue = new FlakyQueue(InMemoryTaskQueue.builder().clock(v).lanes("a", "b").build());
+        queue.subscribeFails = new QueueException("TopicAuthorizationException: not authorized to create topic pems.a", null, true);
+        Instant failedAt = v.instant();
+        Relay r = start(relay(queue).lane(LaneSpec.of("a")));
+        HealthIssue down = only(r.health());
+        assertEquals(HealthStatus.DOWN, down.severity());
+        assertEquals(HealthIssue.QUEUE, down.component());
+        assertEquals(HealthIssue.Kind.QUEUE_UNREACHABLE, down.kind());
+        assertEquals(failedAt, down.since());
+        assertTrue(down.message().contains("[a]") && down.message().contains("not authorized"), down.message());
+
+        v.advance(Duration.ofSeconds(3)); // retried at each housekeeping turn, still refused: the same stretch
+        assertEquals(down, only(r.health()));
+        queue.subscribeFails = null;
+        v.advance(Duration.ofSeconds(1));
+        assertEquals(Health.up(), r.health());
+        queue.offer(RelayTest.task("a", 1));
+        v.advance(Duration.ofSeconds(1));
+        assertEquals(1, sink.committed.size(), "the lane is served once subscribed");
+
+        queue.subscribeFails = new QueueException("broker down", null, true);
+        r.addLane(LaneSpec.of("b"));
+        v.runReady();
+        HealthIssue degraded = only(r.health());
+        assertEquals(HealthStatus.DEGRADED, degraded.severity(), "the lanes subscribed before are still served");
+        assertTrue(degraded.message().contains("[a, b]"), degraded.message());
+        queue.subscribeFails = null;
         v.advance(Duration.ofSeconds(1));
         assertEquals(Health.up(), r.health());
     }

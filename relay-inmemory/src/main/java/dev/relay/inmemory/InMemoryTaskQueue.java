@@ -578,7 +578,7 @@ public final class InMemoryTaskQueue implements TaskQueue {
                     List<String> left = chosen.subList(done.size(), chosen.size()).stream().map(DeadLetter::id).toList();
                     throw new QueueException("replay of lane '" + lane + "' into lane '" + intoLane + "' stopped at dead letter "
                             + d.id() + " (task " + d.task().id() + "): " + e.getMessage() + "; replayed " + done.size()
-                            + ", still dead letters: " + left, e, !(e instanceof IllegalArgumentException));
+                            + ", still dead letters: " + left, e, e instanceof QueueException refused && refused.retryable());
                 }
                 q.lock.lock();
                 try {

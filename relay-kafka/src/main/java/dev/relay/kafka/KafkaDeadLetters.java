@@ -94,6 +94,9 @@ public final class KafkaDeadLetters implements DeadLetters {
     /** Marker records: the offset, in the marker's partition, of the entry it ends (decimal, UTF-8). */
     public static final String HEADER_MARKER_ENTRY = "relay-dlt-entry";
 
+    /** The reading consumer's {@code fetch.max.wait.ms}: how long the broker holds a fetch at a partition's end. */
+    private static final int READER_FETCH_WAIT_MILLIS = 20;
+
     /** How long one poll of the reading consumer waits. */
     private static final Duration READ_POLL = Duration.ofMillis(100);
 
@@ -171,7 +174,8 @@ public final class KafkaDeadLetters implements DeadLetters {
         List<Entry> replayed = new ArrayList<>(chosen.size());
         List<String> failed = new ArrayList<>();
         Throwable firstFailure = null;
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerProperties())) {
+        try (Writer writer = writer()) {
+            KafkaProducer<byte[], byte[]> producer = writer.producer();
             List<Future<RecordMetadata>> acks = new ArrayList<>(chosen.size());
             for (Entry e : chosen) {
                 Task fresh = e.letter.task().withLane(intoLane).withAttempt(1);
@@ -214,7 +218,8 @@ public final class KafkaDeadLetters implements DeadLetters {
         List<String> wanted = DeadLetters.requireIds(ids);
         Scan scan = read(lane);
         List<Entry> chosen = scan.chosen(wanted, "purged");
-        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(producerProperties())) {
+        try (Writer writer = writer()) {
+            KafkaProducer<byte[], byte[]> producer = writer.producer();
             mark(producer, lane, chosen, "purged");
         }
         deleteEnded(scan, chosen);
@@ -241,8 +246,8 @@ public final class KafkaDeadLetters implements DeadLetters {
             }
         });
         if (!cut.isEmpty()) {
-            try (Admin admin = Admin.create(adminProperties())) {
-                admin.deleteRecords(cut).all().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            try (AdminClient client = admin()) {
+                client.admin().deleteRecords(cut).all().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
             } catch (ExecutionException e) {
                 throw new QueueException("could not delete the records of " + topics.deadLetterTopic(lane) + ": "
                         + e.getCause().getMessage(), e.getCause());
@@ -469,10 +474,10 @@ public final class KafkaDeadLetters implements DeadLetters {
             if (cut.isEmpty()) {
                 return;
             }
-            try (Admin admin = Admin.create(adminProperties())) {
-                admin.deleteRecords(cut).all().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            try (AdminClient client = admin()) {
+                client.admin().deleteRecords(cut).all().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
             }
-        } catch (ExecutionException | TimeoutException | KafkaException e) {
+        } catch (ExecutionException | TimeoutException | KafkaException | QueueException e) {
             Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
             LOG.warn("the dead letters of lane '{}' that were replayed or purged stay in {} until its retention: deleting "
                     + "records {} failed: {}", lane, topics.deadLetterTopic(lane), cut, String.valueOf(cause.getMessage()));
@@ -483,8 +488,8 @@ public final class KafkaDeadLetters implements DeadLetters {
 
     private void requireLaneTopic(String lane) {
         String topic = topics.laneTopic(lane);
-        try (Admin admin = Admin.create(adminProperties())) {
-            admin.describeTopics(List.of(topic)).allTopicNames().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        try (AdminClient client = admin()) {
+            client.admin().describeTopics(List.of(topic)).allTopicNames().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
             if (e.getCause() instanceof UnknownTopicOrPartitionException) {
                 throw new IllegalArgumentException("cannot replay into lane '" + lane + "': its topic '" + topic
@@ -529,6 +534,41 @@ public final class KafkaDeadLetters implements DeadLetters {
 
     // ---- clients ----
 
+    /**
+     * A producer closed without waiting: every send of an operation is awaited (up to the timeout) before it ends, and
+     * {@code KafkaProducer.close()} would wait for the ones that timed out until {@code delivery.timeout.ms}.
+     */
+    private record Writer(KafkaProducer<byte[], byte[]> producer) implements AutoCloseable {
+        @Override
+        public void close() {
+            producer.close(Duration.ZERO);
+        }
+    }
+
+    /** An admin client closed without waiting for a request this class stopped waiting for ({@code close()} would). */
+    private record AdminClient(Admin admin) implements AutoCloseable {
+        @Override
+        public void close() {
+            admin.close(Duration.ZERO);
+        }
+    }
+
+    private Writer writer() {
+        try {
+            return new Writer(new KafkaProducer<>(producerProperties()));
+        } catch (KafkaException e) {
+            throw new QueueException("could not create a producer for " + bootstrapServers + ": " + e.getMessage(), e, false);
+        }
+    }
+
+    private AdminClient admin() {
+        try {
+            return new AdminClient(Admin.create(adminProperties()));
+        } catch (KafkaException e) {
+            throw new QueueException("could not create an admin client for " + bootstrapServers + ": " + e.getMessage(), e, false);
+        }
+    }
+
     private Properties common(String suffix) {
         Properties p = new Properties();
         p.putAll(clientProperties);
@@ -544,6 +584,9 @@ public final class KafkaDeadLetters implements DeadLetters {
         p.put(ConsumerConfig.ALLOW_AUTO_CREATE_TOPICS_CONFIG, "false");
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        // the consumer reads to an end known in advance, then closes: a fetch the broker holds open at that end
+        // (up to fetch.max.wait.ms, 500 ms by default) would only delay the close
+        p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, Integer.toString(READER_FETCH_WAIT_MILLIS));
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         return p;

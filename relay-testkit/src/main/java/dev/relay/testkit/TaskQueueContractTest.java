@@ -78,31 +78,6 @@ public abstract class TaskQueueContractTest {
     protected abstract TaskQueue crashAndRestart(TaskQueue crashed) throws Exception;
 
     /**
-     * Reads the dead letters of a lane through {@link TaskQueue#deadLetters()}: the dead-lettered tasks' ids with
-     * their reasons. A backend writes dead letters asynchronously, so an empty answer is asked again until the
-     * {@linkplain #quietPeriod() quiet period} passed.
-     *
-     * @param q the queue
-     * @param lane the lane
-     * @return task id → reason
-     * @throws Exception if they cannot be read
-     */
-    protected Map<String, String> deadLetters(TaskQueue q, String lane) throws Exception {
-        Map<String, String> out = new LinkedHashMap<>();
-        long deadline = System.nanoTime() + quietPeriod().toNanos();
-        do {
-            for (DeadLetter d : dead(q).list(lane)) {
-                out.put(d.taskId(), d.reason());
-            }
-            if (!out.isEmpty()) {
-                break;
-            }
-            Thread.sleep(10);
-        } while (System.nanoTime() < deadline);
-        return out;
-    }
-
-    /**
      * @return the clock the backend stamps dead letters with (the system clock unless the backend's test injects
      *     another)
      */
@@ -351,10 +326,11 @@ public abstract class TaskQueueContractTest {
         queue.offer(t);
         pollAtLeast(queue, "alpha", 1).get(0).deadLetter("poison: always fails");
         assertTrue(pollForAWhile(queue, "alpha").isEmpty());
-        Map<String, String> dead = deadLetters(queue, "alpha");
+        Map<String, String> dead = new LinkedHashMap<>();
+        awaitDeadLetters(queue, "alpha", 1).forEach(d -> dead.put(d.taskId(), d.reason()));
         assertEquals(Set.of(t.id()), dead.keySet());
         assertTrue(dead.get(t.id()).contains("poison"), dead.toString());
-        assertTrue(deadLetters(queue, "beta").isEmpty());
+        assertTrue(dead(queue).list("beta").isEmpty());
     }
 
     @Test
