@@ -350,13 +350,16 @@ class SecuredKafkaTest {
         Map<String, Relay> relays = new HashMap<>();
         Map<String, Long> startMillis = new HashMap<>();
         Map<String, Long> t0 = new HashMap<>();
+        Map<String, Long> clear = new HashMap<>();
+        Map<String, Health> health = new HashMap<>();
         Set<String> done = ConcurrentHashMap.newKeySet();
         Sink sink = recording(done);
         try {
             for (String name : clients.keySet()) {
-                // production defaults for the backoff, except the unauthorized case, which must recover within the test
-                Duration max = name.equals("stranger") ? Duration.ofSeconds(2) : Duration.ofSeconds(30);
-                KafkaTaskQueue q = queue(name, clients.get(name), Duration.ofSeconds(1), max);
+                // the default backoff (5 s doubling to 60 s), except the unauthorized case, which must recover within the
+                // test (5 s, not doubling)
+                Duration max = name.equals("stranger") ? Duration.ofSeconds(5) : Duration.ofSeconds(60);
+                KafkaTaskQueue q = queue(name, clients.get(name), Duration.ofSeconds(5), max);
                 queues.put(name, q);
                 Relay r = relay(name, q, sink, RelayListener.NONE);
                 relays.put(name, r);
@@ -364,20 +367,12 @@ class SecuredKafkaTest {
                 t0.put(name, s);
                 r.start();
                 startMillis.put(name, (System.nanoTime() - s) / 1_000_000);
+                checkClear(name, r, expected.get(name), clear, health); // the start turn subscribes at once
             }
-            Map<String, Long> clear = new HashMap<>();
-            Map<String, Health> health = new HashMap<>();
             long deadline = System.nanoTime() + EVENTUALLY.toNanos();
             while (clear.size() < clients.size() && System.nanoTime() < deadline) {
                 for (String name : clients.keySet()) {
-                    if (!clear.containsKey(name)) {
-                        Health h = relays.get(name).health();
-                        if (h.issues().stream().anyMatch(i -> i.kind() == expected.get(name) && i.component().equals("kafka-admin"))
-                                && !h.issuesOf(HealthIssue.QUEUE).isEmpty()) {
-                            clear.put(name, System.nanoTime());
-                            health.put(name, h);
-                        }
-                    }
+                    checkClear(name, relays.get(name), expected.get(name), clear, health);
                 }
                 Thread.sleep(20);
             }
@@ -429,6 +424,20 @@ class SecuredKafkaTest {
                     q.close();
                 }
             }
+        }
+    }
+
+    /** Records when a relay's health first shows its case's clear state: the admin client's kind and the queue down. */
+    private static void checkClear(String name, Relay r, HealthIssue.Kind kind, Map<String, Long> clear,
+            Map<String, Health> health) {
+        if (clear.containsKey(name)) {
+            return;
+        }
+        Health h = r.health();
+        if (h.issues().stream().anyMatch(i -> i.kind() == kind && i.component().equals("kafka-admin"))
+                && !h.issuesOf(HealthIssue.QUEUE).isEmpty()) {
+            clear.put(name, System.nanoTime());
+            health.put(name, h);
         }
     }
 

@@ -141,7 +141,7 @@ public final class KafkaShareTaskQueue implements TaskQueue {
      * <p>The condition of the queue's Kafka clients as their threads last saw it: per client ({@code kafka-consumer},
      * {@code kafka-producer}, {@code kafka-admin}) a failure to authenticate, a missing ACL, a misconfiguration or no
      * answer from the cluster, with the cause, the likely fix and the next attempt. A failing client backs off (see
-     * 1 s doubling to 30 s) and is logged at most once per minute;
+     * 5 s doubling to 60 s) and is logged at most once per minute;
      * the issue ends when the client works again.
      */
     @Override
@@ -671,8 +671,8 @@ public final class KafkaShareTaskQueue implements TaskQueue {
             QueueConfig config = new QueueConfig(bootstrapServers, Map.copyOf(clientProperties), groupId, cid,
                     topics != null ? topics : KafkaTopics.builder().build(), createTopics, prefetchPerLane,
                     Duration.ofSeconds(1), Duration.ofSeconds(30), offerTimeout, pollInterval, Duration.ofSeconds(2),
-                    adminTimeout, Duration.ofSeconds(10), clock, tf, Map.copyOf(groupConfigs), consumersPerLane, Duration.ofSeconds(1),
-                    Duration.ofSeconds(30), Duration.ofSeconds(60));
+                    adminTimeout, Duration.ofSeconds(10), clock, tf, Map.copyOf(groupConfigs), consumersPerLane, Duration.ofSeconds(5),
+                    Duration.ofSeconds(60), Duration.ofSeconds(60));
             return new KafkaShareTaskQueue(config);
         }
     }

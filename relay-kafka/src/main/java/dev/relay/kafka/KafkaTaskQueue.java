@@ -422,8 +422,8 @@ public final class KafkaTaskQueue implements TaskQueue {
         private Duration lagRefreshInterval = Duration.ofSeconds(2);
         private Duration adminTimeout = Duration.ofSeconds(30);
         private Duration probationTimeout = Duration.ofSeconds(10);
-        private Duration failureBackoff = Duration.ofSeconds(1);
-        private Duration failureBackoffMax = Duration.ofSeconds(30);
+        private Duration failureBackoff = Duration.ofSeconds(5);
+        private Duration failureBackoffMax = Duration.ofSeconds(60);
         private Duration failureLogInterval = Duration.ofSeconds(60);
         private Clock clock = Clock.systemUTC();
         private ThreadFactory threadFactory;
@@ -601,8 +601,9 @@ public final class KafkaTaskQueue implements TaskQueue {
          * success (an ACL granted meanwhile) ends it without a restart. Offers fail at once, naming the failure,
          * while the producer backs off.
          *
-         * @param first the first wait; positive, default 1 s
-         * @param max the longest wait; at least {@code first}, default 30 s
+         * @param first the first wait; positive, default 5 s (such failures need a person; every attempt costs the Kafka
+         *        client a dozen log lines)
+         * @param max the longest wait; at least {@code first}, default 60 s
          * @return this builder
          * @throws IllegalArgumentException if a wait is not positive or {@code max} is below {@code first}
          */
