@@ -35,6 +35,12 @@ import org.slf4j.LoggerFactory;
  * The clock is read at most once per turn ({@link Turn}); each turn ends by publishing what it changed. The
  * invariants it keeps are those of {@link Relay}'s class comment.
  *
+ * <p>Size: above the package's ~500 lines because its turns — intake, dispatch, finish, admin, housekeeping and
+ * shutdown — all read and write the same owned state (the lanes, the runs in flight, the scheduler) under the one
+ * rule that only a turn changes it; what does not need that state already lives elsewhere ({@link AttemptPolicy},
+ * {@link Lanes}, {@link LaneRun}, {@link InFlight}, {@link PermitGate}, {@link Turn}). Cutting the turns apart would
+ * give classes that reach back into this one's fields, which is what the split of {@link Relay} removed.
+ *
  * <p>Not threadsafe, except {@link #start()}, {@link #requestPump()}, {@link #submit} and {@link #shutdown}, which
  * only submit turns.
  */

@@ -51,6 +51,9 @@ import java.util.Set;
  *
  * <p>This class is threadsafe: its methods are serialized by an internal lock, so {@code tick()} may run on
  * a scheduler thread while another thread reads {@link #watermark(SeriesKey)} or {@link #manifest()}.
+ *
+ * <p>Size: just above the package's ~500 lines, a fifth of them documentation; the rest is one state (each series'
+ * next unplanned window and backfill ranges) with its builder, kept in one class behind one lock.
  */
 public final class RealtimeTicker {
 
