@@ -240,8 +240,9 @@ final class Intake {
         for (String lane : full) {
             LaneBuffer lb = lanes.get(lane);
             if (lb != null) {
-                int others = load.getOrDefault(lane, 0) - lb.readySize();
-                lb.wantRoom(Math.max(0, resumeAt - others));
+                // the buffer compares ready + pending (published with the counts): a lane full of deliveries whose
+                // arming commit is in flight still wakes the loop when the engine drains them
+                lb.wantRoom(resumeAt);
             }
         }
     }
@@ -273,9 +274,11 @@ final class Intake {
     boolean publish(LagMeter lags) {
         boolean added = false;
         Map<String, long[]> waiting = new HashMap<>();
+        Map<String, int[]> arming = new HashMap<>();
         for (PartitionState ps : partitions.all()) {
             long[] w = waiting.computeIfAbsent(ps.lane, k -> new long[1]);
             w[0] += ps.held.size() + ps.armingCount();
+            arming.computeIfAbsent(ps.lane, k -> new int[1])[0] += ps.armingCount();
         }
         for (Map.Entry<String, LaneBuffer> e : lanes.entrySet()) {
             String lane = e.getKey();
@@ -285,7 +288,9 @@ final class Intake {
             int delayedCount = q == null ? 0 : q.size();
             long[] w = waiting.get(lane);
             long waitingCount = delayedCount + (w == null ? 0 : w[0]) + probation.count(lane);
-            added |= e.getValue().publish(front, back, delayedCount, waitingCount, lags.lag(lane), lags.known(lane));
+            int[] a = arming.get(lane);
+            int pending = (a == null ? 0 : a[0]) + probation.count(lane);
+            added |= e.getValue().publish(front, back, delayedCount, waitingCount, pending, lags.lag(lane), lags.known(lane));
         }
         return added;
     }

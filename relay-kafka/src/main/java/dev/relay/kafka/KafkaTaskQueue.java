@@ -147,6 +147,12 @@ public final class KafkaTaskQueue implements TaskQueue {
         p.put(CommonClientConfigs.CLIENT_ID_CONFIG, c.clientId() + "-consumer");
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
         p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, Integer.toString(Math.min(500, Math.max(10, c.prefetchPerLane()))));
+        // the client sends one fetch per broker at a time: while a full lane's partition is paused, the fetch in
+        // flight names only the others (an empty retry partition), and the broker holds it up to this wait; a
+        // partition resumed meanwhile gets its records only after it. The default, 500 ms, stalled a drained lane
+        // for up to half a second (BENCHMARKS.md section 4); at most the poll interval bounds it like any other
+        // latency of the loop
+        p.put(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, Long.toString(Math.min(500, c.pollInterval().toMillis())));
         p.putAll(c.clientProperties());
         p.put(ConsumerConfig.GROUP_ID_CONFIG, c.groupId());
         p.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, "classic");

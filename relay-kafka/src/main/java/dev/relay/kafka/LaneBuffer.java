@@ -16,8 +16,11 @@ import java.util.function.Function;
  *
  * <p>It also carries two signals. A <em>gate</em>: while closed, only the one probation delivery is handed out
  * (see {@link Probation}). And <em>room</em>: when the owner held records back because the lane was full, the
- * engine's {@link #take} wakes the owner as soon as the lane drained to its low-water mark, so a drained lane is
- * refilled at once rather than at the owner's next poll timeout.
+ * engine's {@link #take} wakes the owner as soon as the lane's load — its ready deliveries plus the ones the owner
+ * holds against the lane's prefetch and has not published yet ({@linkplain #publish pending}: waiting for their
+ * arming commit, on probation) — drained to the low-water mark, so a drained lane is refilled at once rather than
+ * at the owner's next poll timeout. The pending ones count because a lane is often full of deliveries whose arming
+ * commit is in flight: they become ready a moment later, and the engine may take them all at once.
  *
  * <p>Threadsafe: the owner thread publishes, the engine's thread takes; everything is guarded by one lock, and
  * the room waker is called outside it.
@@ -43,7 +46,9 @@ final class LaneBuffer {
     private long lag;
     /** Guarded by lock. */
     private boolean lagKnown;
-    /** Guarded by lock. The owner wants a wake-up when the lane drained to {@link #lowWater}. */
+    /** Guarded by lock. Deliveries the owner counts against the lane's prefetch that are not in ready (yet). */
+    private int pending;
+    /** Guarded by lock. The owner wants a wake-up when the lane's load drained to {@link #lowWater}. */
     private boolean wantRoom;
     /** Guarded by lock. */
     private int lowWater;
@@ -88,7 +93,7 @@ final class LaneBuffer {
             for (int i = 0; i < n; i++) {
                 out.add(leaseOf.apply(ready.pollFirst()));
             }
-            if (wantRoom && ready.size() <= lowWater) {
+            if (wantRoom && ready.size() + pending <= lowWater) {
                 wantRoom = false;
                 wake = true;
             }
@@ -102,7 +107,7 @@ final class LaneBuffer {
     }
 
     /**
-     * Publishes what the owner changed in one step (owner thread).
+     * Publishes what the owner changed in one step, for an owner that does not ask for room (owner thread).
      *
      * @param front deliveries to put at the head (released ones), in order
      * @param back deliveries to append (armed)
@@ -114,6 +119,24 @@ final class LaneBuffer {
      */
     boolean publish(List<Delivery> front, List<Delivery> back, int delayedCount, long waitingCount, long lagNow,
             boolean lagKnownNow) {
+        return publish(front, back, delayedCount, waitingCount, 0, lagNow, lagKnownNow);
+    }
+
+    /**
+     * Publishes what the owner changed in one step (owner thread).
+     *
+     * @param front deliveries to put at the head (released ones), in order
+     * @param back deliveries to append (armed)
+     * @param delayedCount retry deliveries held back now
+     * @param waitingCount every record in the owner's memory that is not ready (delayed included)
+     * @param pendingCount the deliveries the owner counts against the lane's prefetch that are not ready (waiting
+     *        for their arming commit, on probation): part of the load {@link #wantRoom} compares
+     * @param lagNow the lane's lag now
+     * @param lagKnownNow whether every assigned partition's lag is known
+     * @return whether deliveries were added
+     */
+    boolean publish(List<Delivery> front, List<Delivery> back, int delayedCount, long waitingCount, int pendingCount,
+            long lagNow, boolean lagKnownNow) {
         lock.lock();
         try {
             if (closed) {
@@ -125,6 +148,7 @@ final class LaneBuffer {
             ready.addAll(back);
             delayed = delayedCount;
             waiting = waitingCount;
+            pending = pendingCount;
             lag = lagNow;
             lagKnown = lagKnownNow;
             return !front.isEmpty() || !back.isEmpty();
@@ -150,15 +174,16 @@ final class LaneBuffer {
     }
 
     /**
-     * Asks for a wake-up once the engine drained the lane to the low-water mark (owner thread).
+     * Asks for a wake-up once the engine drained the lane's load (ready plus {@linkplain #publish pending}) to the
+     * low-water mark (owner thread).
      *
-     * @param lowWaterMark ready deliveries at or below which the owner wants to refill
+     * @param lowWaterMark load at or below which the owner wants to refill
      * @return whether the lane is already at or below it (no wake-up will come: refill now)
      */
     boolean wantRoom(int lowWaterMark) {
         lock.lock();
         try {
-            if (ready.size() <= lowWaterMark) {
+            if (ready.size() + pending <= lowWaterMark) {
                 wantRoom = false;
                 return true;
             }
