@@ -27,6 +27,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
+import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -409,7 +410,7 @@ public final class HandoffSource implements AutoCloseable {
                 }
             }
             try {
-                c.close(Duration.ZERO);
+                c.close(CloseOptions.timeout(Duration.ZERO));
             } catch (RuntimeException e) {
                 LOG.debug("closing a chunk reader failed", e);
             }
@@ -419,7 +420,7 @@ public final class HandoffSource implements AutoCloseable {
             Consumer<byte[], byte[]> c;
             while ((c = idle.poll()) != null) {
                 try {
-                    c.close(Duration.ZERO);
+                    c.close(CloseOptions.timeout(Duration.ZERO));
                 } catch (RuntimeException e) {
                     LOG.debug("closing a chunk reader failed", e);
                 }
