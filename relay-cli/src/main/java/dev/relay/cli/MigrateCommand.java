@@ -106,11 +106,9 @@ final class MigrateCommand implements Callable<Integer> {
         Function<Task, String> router = router(usage, topics);
         LayoutMigration.Builder b = LayoutMigration.builder().bootstrapServers(kafka.bootstrapServers).sourceTopic(sourceTopic)
                 .topics(topics).router(router).createTopics(createTopics);
-        kafka.clientConfig(usage).forEach((key, value) -> {
-            if (!key.equals("bootstrap.servers")) {
-                b.clientProperty(key, value);
-            }
-        });
+        Map<String, Object> clientConfig = new LinkedHashMap<>(kafka.clientConfig(usage));
+        clientConfig.remove("bootstrap.servers");
+        b.clientProperties(clientConfig);
         try {
             if (transactionalId != null) {
                 b.transactionalId(transactionalId);

@@ -110,7 +110,7 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
         if (config.pressure.active()) {
             metrics.registerPressure(stats);
         }
-        this.lanes = new Lanes(scheduler, queue, metrics, stats, turn, runContext);
+        this.lanes = new Lanes(scheduler, queue, metrics, stats, turn, runContext, notify);
         this.unserved = new UnservedLanes(queue);
         this.limits = new PermitLimit(config, scheduler, stats, lanes);
         for (RelayConfig.LaneConfig l : config.lanes) {

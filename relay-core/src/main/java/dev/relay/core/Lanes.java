@@ -34,14 +34,16 @@ final class Lanes {
     private final EngineStats stats;
     private final Turn turn;
     private final TaskRun.Context context;
+    private final Notifier notify;
     private final Map<String, LaneRun> byName = new LinkedHashMap<>();
     private final ActiveIds ids = new ActiveIds();
     /** Whether the last subscription failed and is to be tried again. */
     private boolean subscriptionPending;
 
     Lanes(FairScheduler<TaskRun> scheduler, TaskQueue queue, RelayMetrics metrics, EngineStats stats, Turn turn,
-            TaskRun.Context context) {
+            TaskRun.Context context, Notifier notify) {
         this.context = context;
+        this.notify = notify;
         this.scheduler = scheduler;
         this.queue = queue;
         this.metrics = metrics;
@@ -120,6 +122,7 @@ final class Lanes {
                 LOG.error("subscribing to the lanes {} failed; the relay tries again every idle poll interval and reports "
                         + "it in health()", served, e);
                 stats.subscribeFailingSince = turn.now();
+                notify.subscriptionFailed(served, e); // once per stretch of refusals, as the log
             } else {
                 LOG.debug("subscribing to the lanes {} failed again", served, e);
             }
@@ -130,6 +133,7 @@ final class Lanes {
         if (stats.subscribeFailingSince != Long.MIN_VALUE) {
             LOG.info("subscribing to the lanes {} worked", served);
             stats.subscribeFailingSince = Long.MIN_VALUE;
+            notify.subscribed(served);
         }
     }
 

@@ -62,4 +62,12 @@ final class Notifier {
     void reachedHead(Task task, long bound) {
         listener.reachedHead(task, turn.at(), bound);
     }
+
+    void subscriptionFailed(java.util.Set<String> lanes, Throwable error) {
+        listener.subscriptionFailed(java.util.Set.copyOf(lanes), turn.at(), error);
+    }
+
+    void subscribed(java.util.Set<String> lanes) {
+        listener.subscribed(java.util.Set.copyOf(lanes), turn.at());
+    }
 }

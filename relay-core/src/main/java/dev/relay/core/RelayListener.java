@@ -76,4 +76,25 @@ public interface RelayListener {
      */
     default void deadLettered(Task task, Instant at, String reason) {
     }
+
+    /**
+     * The queue refused the subscription to the relay's lanes (credentials refused, an ACL missing, no answer from the
+     * cluster): nothing of them is consumed until it works. Told once when the refusals begin; the relay tries again at
+     * every housekeeping turn and reports the failure in {@link Relay#health()} meanwhile.
+     *
+     * @param lanes the lanes the relay serves
+     * @param at when
+     * @param error what the queue threw
+     */
+    default void subscriptionFailed(java.util.Set<String> lanes, Instant at, Throwable error) {
+    }
+
+    /**
+     * The queue accepted the subscription to the relay's lanes after refusing it ({@link #subscriptionFailed}).
+     *
+     * @param lanes the lanes the relay serves
+     * @param at when
+     */
+    default void subscribed(java.util.Set<String> lanes, Instant at) {
+    }
 }

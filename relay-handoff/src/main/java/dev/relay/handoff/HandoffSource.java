@@ -27,6 +27,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
+import org.apache.kafka.clients.consumer.CloseOptions;
 import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -409,7 +410,7 @@ public final class HandoffSource implements AutoCloseable {
                 }
             }
             try {
-                c.close(Duration.ZERO);
+                c.close(CloseOptions.timeout(Duration.ZERO));
             } catch (RuntimeException e) {
                 LOG.debug("closing a chunk reader failed", e);
             }
@@ -419,7 +420,7 @@ public final class HandoffSource implements AutoCloseable {
             Consumer<byte[], byte[]> c;
             while ((c = idle.poll()) != null) {
                 try {
-                    c.close(Duration.ZERO);
+                    c.close(CloseOptions.timeout(Duration.ZERO));
                 } catch (RuntimeException e) {
                     LOG.debug("closing a chunk reader failed", e);
                 }
@@ -595,6 +596,21 @@ public final class HandoffSource implements AutoCloseable {
                 throw new IllegalArgumentException("client property '" + key + "' is set by the hand-off source itself");
             }
             clientProperties.put(key, value);
+            return this;
+        }
+
+        /**
+         * Adds client properties, as {@link #clientProperty} does each of them: the same map serves every client relay
+         * makes (the queue's, the migration's, the hand-off's, the permits'), for instance the security settings of
+         * the README's "Secured clusters".
+         *
+         * @param properties client properties to add
+         * @return this builder
+         * @throws IllegalArgumentException naming a property that cannot be set here
+         */
+        public Builder clientProperties(Map<String, ?> properties) {
+            Objects.requireNonNull(properties, "client properties");
+            properties.forEach(this::clientProperty);
             return this;
         }
 

@@ -17,7 +17,6 @@ import org.apache.kafka.clients.consumer.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.InterruptException;
@@ -72,7 +71,10 @@ final class ConsumerLoop implements Runnable, ConsumerRebalanceListener {
 
     private static final Logger LOG = LoggerFactory.getLogger(ConsumerLoop.class);
 
-    /** Wait after an unexpected error in the loop before the next turn. */
+    /**
+     * Least wait after an error in the loop before the next turn; the consumer itself polls again only after
+     * {@link ClientHealth}'s capped backoff.
+     */
     private static final long ERROR_BACKOFF_MILLIS = 500;
     /** How often reading committed offsets at assignment is tried before the crash counts are given up. */
     private static final int COMMITTED_READ_TRIES = 3;
@@ -101,6 +103,7 @@ final class ConsumerLoop implements Runnable, ConsumerRebalanceListener {
     private final OffsetCommitter committer;
     private final LagMeter lags;
     private final LaneCensus census;
+    private final ClientHealth health;
     private final CountDownLatch finished = new CountDownLatch(1);
     private final Thread thread;
     private volatile Stop stop;
@@ -112,8 +115,10 @@ final class ConsumerLoop implements Runnable, ConsumerRebalanceListener {
     private final List<Object> deferred = new ArrayList<>();
     private boolean inCallback;
     private boolean finishing;
+    /** When the consumer last failed (epoch millis), or -1: it counts as working again after an assignment or records. */
+    private long consumerFailedAt = -1;
 
-    ConsumerLoop(QueueConfig config, Consumer<byte[], byte[]> consumer, Producer<byte[], byte[]> producer,
+    ConsumerLoop(QueueConfig config, Consumer<byte[], byte[]> consumer, LazyProducer producers, ClientHealth health,
             Map<String, LaneBuffer> lanes, LeaseRegistry registry, Mailbox mailbox, Supplier<Runnable> listener) {
         this.config = config;
         this.clock = config.clock();
@@ -123,7 +128,8 @@ final class ConsumerLoop implements Runnable, ConsumerRebalanceListener {
         this.listener = listener;
         this.mailbox = mailbox;
         this.registry = registry;
-        this.outcomes = new OutcomeProducer(producer, topics, partitions, mailbox, clock);
+        this.health = health;
+        this.outcomes = new OutcomeProducer(producers, topics, partitions, mailbox, clock);
         this.probation = new Probation(config, lanes, registry, partitions);
         this.intake = new Intake(config, consumer, partitions, lanes, outcomes, probation);
         this.lags = new LagMeter(consumer, partitions, clock, config.lagRefreshInterval());
@@ -167,7 +173,12 @@ final class ConsumerLoop implements Runnable, ConsumerRebalanceListener {
         if (Thread.currentThread() == thread) {
             return false;
         }
-        return finished.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        if (!finished.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            return false;
+        }
+        thread.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+        return !thread.isAlive();
     }
 
     // ------------------------------------------------------------------ the loop
@@ -186,7 +197,10 @@ final class ConsumerLoop implements Runnable, ConsumerRebalanceListener {
                 } catch (WakeupException e) {
                     // a wake-up that missed poll: the next turn does what it was for
                 } catch (RuntimeException e) {
-                    LOG.warn("error in the consumer loop of group {}; carrying on", config.groupId(), e);
+                    // classified, logged at most once per interval per kind, and backed off (capped) by the health:
+                    // turns go on (lease endings, commits), the consumer polls again after the backoff
+                    consumerFailedAt = clock.millis();
+                    health.failed(ClientHealth.Client.CONSUMER, e);
                     mailbox.await(TimeUnit.MILLISECONDS.toNanos(ERROR_BACKOFF_MILLIS));
                 }
             }
@@ -218,8 +232,10 @@ final class ConsumerLoop implements Runnable, ConsumerRebalanceListener {
         intake.applyPauses();
         mailbox.eager(!flushes.isEmpty() || probation.active());
         long timeout = pollTimeout();
-        if (subscribed.isEmpty()) {
-            mailbox.await(TimeUnit.MILLISECONDS.toNanos(timeout));
+        long backoff = consumerFailedAt < 0 ? 0 : health.retryAt(ClientHealth.Client.CONSUMER) - clock.millis();
+        if (subscribed.isEmpty() || backoff > 0) {
+            // nothing to poll, or the consumer backs off after a failure: no request reaches the cluster meanwhile
+            mailbox.await(TimeUnit.MILLISECONDS.toNanos(backoff > 0 ? Math.min(timeout, backoff) : timeout));
             return;
         }
         ConsumerRecords<byte[], byte[]> records;
@@ -230,6 +246,9 @@ final class ConsumerLoop implements Runnable, ConsumerRebalanceListener {
             records = ConsumerRecords.empty();
         } finally {
             mailbox.endPoll();
+        }
+        if (consumerFailedAt >= 0 && (!records.isEmpty() || clock.millis() - consumerFailedAt > 2 * config.failureBackoffMax().toMillis())) {
+            consumerWorks(); // else an assignment says so
         }
         intake.take(records);
         committer.maybeCommit(); // arm what was just fetched at once
@@ -352,8 +371,16 @@ final class ConsumerLoop implements Runnable, ConsumerRebalanceListener {
 
     // ------------------------------------------------------------------ rebalance
 
+    private void consumerWorks() {
+        consumerFailedAt = -1;
+        health.succeeded(ClientHealth.Client.CONSUMER);
+    }
+
     @Override
     public void onPartitionsAssigned(Collection<TopicPartition> parts) {
+        if (consumerFailedAt >= 0) {
+            consumerWorks(); // it joined the group: authenticated and authorized
+        }
         lags.assigned();
         List<TopicPartition> ours = new ArrayList<>();
         for (TopicPartition tp : parts) {

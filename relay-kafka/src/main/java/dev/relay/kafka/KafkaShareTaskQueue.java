@@ -1,6 +1,7 @@
 package dev.relay.kafka;
 
 import dev.relay.api.DeadLetters;
+import dev.relay.api.Health;
 import dev.relay.api.Lease;
 import dev.relay.api.QueueException;
 import dev.relay.api.Task;
@@ -113,7 +114,8 @@ public final class KafkaShareTaskQueue implements TaskQueue {
     private static final long ADD_CONSUMER_INTERVAL_MILLIS = 1_000;
 
     private final QueueConfig config;
-    private final KafkaProducer<byte[], byte[]> producer;
+    private final ClientHealth health;
+    private final LazyProducer producers;
     private final LaneTopics laneTopics;
     private final KafkaDeadLetters deadLetters;
     private final TaskProducer tasks;
@@ -125,10 +127,26 @@ public final class KafkaShareTaskQueue implements TaskQueue {
 
     private KafkaShareTaskQueue(QueueConfig config) {
         this.config = config;
-        this.laneTopics = new LaneTopics(config);
+        this.health = new ClientHealth("share groups " + config.groupId() + ".*", config);
+        this.laneTopics = new LaneTopics(config, health);
         this.deadLetters = KafkaDeadLetters.of(config);
-        this.producer = new KafkaProducer<>(KafkaTaskQueue.producerProperties(config));
-        this.tasks = new TaskProducer(producer, config.topics(), laneTopics, config.clock(), config.offerTimeout());
+        this.producers = new LazyProducer(() -> new KafkaProducer<>(KafkaTaskQueue.producerProperties(config)), health,
+                config.clock());
+        this.tasks = new TaskProducer(producers, config, laneTopics);
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>The condition of the queue's Kafka clients as their threads last saw it: per client ({@code kafka-consumer},
+     * {@code kafka-producer}, {@code kafka-admin}) a failure to authenticate, a missing ACL, a misconfiguration or no
+     * answer from the cluster, with the cause, the likely fix and the next attempt. A failing client backs off (see
+     * 5 s doubling to 60 s) and is logged at most once per minute;
+     * the issue ends when the client works again.
+     */
+    @Override
+    public Health health() {
+        return health.health();
     }
 
     /** @return a builder; {@linkplain Builder#bootstrapServers bootstrap servers} and a group id are required */
@@ -218,7 +236,7 @@ public final class KafkaShareTaskQueue implements TaskQueue {
         int index = rt.loops.size();
         KafkaShareConsumer<byte[], byte[]> consumer = new KafkaShareConsumer<>(consumerProperties(rt.lane, index));
         Mailbox mailbox = new Mailbox(consumer::wakeup);
-        ShareLaneLoop loop = new ShareLaneLoop(rt.lane, index, consumer, producer, config, rt.buffer, mailbox, registry,
+        ShareLaneLoop loop = new ShareLaneLoop(rt.lane, index, consumer, producers, health, config, rt.buffer, mailbox, registry,
                 () -> listener, rt.deliveryLimit);
         rt.mailboxes.add(mailbox);
         rt.loops.add(loop);
@@ -247,6 +265,7 @@ public final class KafkaShareTaskQueue implements TaskQueue {
 
     private Properties consumerProperties(String lane, int index) {
         Properties p = new Properties();
+        p.putAll(ClientDefaults.defaults());
         p.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
         p.put(CommonClientConfigs.CLIENT_ID_CONFIG, config.clientId() + "-" + lane + "-" + index);
         // a batch is what a consumer holds until it ended: let a fetch gather up to about a prefetch of task
@@ -277,11 +296,8 @@ public final class KafkaShareTaskQueue implements TaskQueue {
             settings.forEach((k, v) -> set.add(new AlterConfigOp(new ConfigEntry(k, v), AlterConfigOp.OpType.SET)));
             ops.put(r, set);
         }
-        Map<String, Object> props = new HashMap<>(config.clientProperties());
-        props.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
-        props.put(CommonClientConfigs.CLIENT_ID_CONFIG, config.clientId() + "-admin");
         long timeout = config.adminTimeout().toMillis();
-        try (Admin admin = Admin.create(props)) {
+        try (Admin admin = Admin.create(LaneTopics.adminProperties(config))) {
             admin.incrementalAlterConfigs(ops).all().get(timeout, TimeUnit.MILLISECONDS);
             Map<ConfigResource, Config> described = admin.describeConfigs(resources.values()).all().get(timeout, TimeUnit.MILLISECONDS);
             Map<String, Integer> limits = new HashMap<>();
@@ -416,7 +432,7 @@ public final class KafkaShareTaskQueue implements TaskQueue {
                 stopLane(lane, crash);
             }
         }
-        producer.close(crash ? Duration.ZERO : config.offerTimeout());
+        producers.close(crash ? Duration.ZERO : config.offerTimeout());
     }
 
     private void stopLane(String lane, boolean crash) {
@@ -655,7 +671,8 @@ public final class KafkaShareTaskQueue implements TaskQueue {
             QueueConfig config = new QueueConfig(bootstrapServers, Map.copyOf(clientProperties), groupId, cid,
                     topics != null ? topics : KafkaTopics.builder().build(), createTopics, prefetchPerLane,
                     Duration.ofSeconds(1), Duration.ofSeconds(30), offerTimeout, pollInterval, Duration.ofSeconds(2),
-                    adminTimeout, Duration.ofSeconds(10), clock, tf, Map.copyOf(groupConfigs), consumersPerLane);
+                    adminTimeout, Duration.ofSeconds(10), clock, tf, Map.copyOf(groupConfigs), consumersPerLane, Duration.ofSeconds(5),
+                    Duration.ofSeconds(60), Duration.ofSeconds(60));
             return new KafkaShareTaskQueue(config);
         }
     }

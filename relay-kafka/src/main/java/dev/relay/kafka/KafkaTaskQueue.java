@@ -1,6 +1,7 @@
 package dev.relay.kafka;
 
 import dev.relay.api.DeadLetters;
+import dev.relay.api.Health;
 import dev.relay.api.Lease;
 import dev.relay.api.QueueException;
 import dev.relay.api.Task;
@@ -93,7 +94,8 @@ public final class KafkaTaskQueue implements TaskQueue {
     private static final AtomicInteger INSTANCES = new AtomicInteger();
 
     private final QueueConfig config;
-    private final KafkaProducer<byte[], byte[]> producer;
+    private final ClientHealth health;
+    private final LazyProducer producers;
     private final Map<String, LaneBuffer> lanes = new ConcurrentHashMap<>();
     private final LaneTopics laneTopics;
     private final KafkaDeadLetters deadLetters;
@@ -106,19 +108,15 @@ public final class KafkaTaskQueue implements TaskQueue {
 
     private KafkaTaskQueue(QueueConfig config) {
         this.config = config;
-        this.laneTopics = new LaneTopics(config);
+        this.health = new ClientHealth("group " + config.groupId(), config);
+        this.laneTopics = new LaneTopics(config, health);
         this.deadLetters = KafkaDeadLetters.of(config);
-        this.producer = new KafkaProducer<>(producerProperties(config));
-        this.tasks = new TaskProducer(producer, config.topics(), laneTopics, config.clock(), config.offerTimeout());
-        KafkaConsumer<byte[], byte[]> consumer;
-        try {
-            consumer = new KafkaConsumer<>(consumerProperties(config));
-        } catch (KafkaException e) {
-            producer.close(Duration.ZERO);
-            throw e;
-        }
+        // made on first use: an idempotent producer refused by the cluster retries on its own in a tight loop
+        this.producers = new LazyProducer(() -> new KafkaProducer<>(producerProperties(config)), health, config.clock());
+        this.tasks = new TaskProducer(producers, config, laneTopics);
+        KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(consumerProperties(config));
         this.mailbox = new Mailbox(consumer::wakeup);
-        this.loop = new ConsumerLoop(config, consumer, producer, lanes, registry, mailbox, () -> listener);
+        this.loop = new ConsumerLoop(config, consumer, producers, health, lanes, registry, mailbox, () -> listener);
         loop.start();
     }
 
@@ -129,6 +127,7 @@ public final class KafkaTaskQueue implements TaskQueue {
 
     static Properties producerProperties(QueueConfig c) {
         Properties p = new Properties();
+        p.putAll(ClientDefaults.defaults());
         p.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, c.bootstrapServers());
         p.put(CommonClientConfigs.CLIENT_ID_CONFIG, c.clientId() + "-producer");
         p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, Long.toString(c.offerTimeout().toMillis()));
@@ -143,6 +142,7 @@ public final class KafkaTaskQueue implements TaskQueue {
 
     static Properties consumerProperties(QueueConfig c) {
         Properties p = new Properties();
+        p.putAll(ClientDefaults.defaults());
         p.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, c.bootstrapServers());
         p.put(CommonClientConfigs.CLIENT_ID_CONFIG, c.clientId() + "-consumer");
         p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
@@ -162,6 +162,20 @@ public final class KafkaTaskQueue implements TaskQueue {
         p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
         return p;
+    }
+
+    /**
+     * {@inheritDoc}
+     *
+     * <p>The condition of the queue's Kafka clients as their threads last saw it: per client ({@code kafka-consumer},
+     * {@code kafka-producer}, {@code kafka-admin}) a failure to authenticate, a missing ACL, a misconfiguration or no
+     * answer from the cluster, with the cause, the likely fix and the next attempt. A failing client backs off (see
+     * {@link Builder#failureBackoff}) and is logged at most once per {@linkplain Builder#failureLogInterval interval};
+     * the issue ends when the client works again.
+     */
+    @Override
+    public Health health() {
+        return health.health();
     }
 
     /** @return the topic layout */
@@ -382,7 +396,7 @@ public final class KafkaTaskQueue implements TaskQueue {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
-            producer.close(how == ConsumerLoop.Stop.CLOSE ? config.offerTimeout() : Duration.ZERO);
+            producers.close(how == ConsumerLoop.Stop.CLOSE ? config.offerTimeout() : Duration.ZERO);
         }
     }
 
@@ -414,6 +428,9 @@ public final class KafkaTaskQueue implements TaskQueue {
         private Duration lagRefreshInterval = Duration.ofSeconds(2);
         private Duration adminTimeout = Duration.ofSeconds(30);
         private Duration probationTimeout = Duration.ofSeconds(10);
+        private Duration failureBackoff = Duration.ofSeconds(5);
+        private Duration failureBackoffMax = Duration.ofSeconds(60);
+        private Duration failureLogInterval = Duration.ofSeconds(60);
         private Clock clock = Clock.systemUTC();
         private ThreadFactory threadFactory;
 
@@ -584,6 +601,40 @@ public final class KafkaTaskQueue implements TaskQueue {
         }
 
         /**
+         * How a client that the cluster refuses (bad or missing credentials, a missing ACL, a misconfiguration) or that
+         * gets no answer backs off: the queue stops using it, reports the failure in {@link KafkaTaskQueue#health()},
+         * and tries again after {@code first}, doubling the wait after every further failure up to {@code max}. A
+         * success (an ACL granted meanwhile) ends it without a restart. Offers fail at once, naming the failure,
+         * while the producer backs off.
+         *
+         * @param first the first wait; positive, default 5 s (such failures need a person; every attempt costs the Kafka
+         *        client a dozen log lines)
+         * @param max the longest wait; at least {@code first}, default 60 s
+         * @return this builder
+         * @throws IllegalArgumentException if a wait is not positive or {@code max} is below {@code first}
+         */
+        public Builder failureBackoff(Duration first, Duration max) {
+            positive(first, "failureBackoff first");
+            positive(max, "failureBackoff max");
+            if (max.compareTo(first) < 0) {
+                throw new IllegalArgumentException("failureBackoff max " + max + " must be at least the first wait " + first);
+            }
+            this.failureBackoff = first;
+            this.failureBackoffMax = max;
+            return this;
+        }
+
+        /**
+         * @param interval how often a lasting failure of one client and kind is logged again (with how often it
+         *        recurred meanwhile); positive, default 60 s. Its beginning and its end are logged at once.
+         * @return this builder
+         */
+        public Builder failureLogInterval(Duration interval) {
+            this.failureLogInterval = positive(interval, "failureLogInterval");
+            return this;
+        }
+
+        /**
          * @param clock the clock of retry not-before times; default UTC system clock
          * @return this builder
          */
@@ -639,7 +690,7 @@ public final class KafkaTaskQueue implements TaskQueue {
             QueueConfig config = new QueueConfig(bootstrapServers, Map.copyOf(clientProperties), groupId, cid,
                     topics != null ? topics : KafkaTopics.builder().build(), createTopics, prefetchPerLane,
                     commitInterval, revocationTimeout, offerTimeout, pollInterval, lagRefreshInterval, adminTimeout,
-                    probationTimeout, clock, tf, Map.of(), 1);
+                    probationTimeout, clock, tf, Map.of(), 1, failureBackoff, failureBackoffMax, failureLogInterval);
             return new KafkaTaskQueue(config);
         }
     }

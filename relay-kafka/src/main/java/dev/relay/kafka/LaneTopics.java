@@ -1,6 +1,7 @@
 package dev.relay.kafka;
 
 import dev.relay.api.QueueException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -13,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 
 /**
@@ -28,11 +30,13 @@ import org.apache.kafka.common.errors.UnknownTopicOrPartitionException;
 final class LaneTopics {
 
     private final QueueConfig config;
+    private final ClientHealth health;
     private final Set<String> known = ConcurrentHashMap.newKeySet();
     private final Object lock = new Object();
 
-    LaneTopics(QueueConfig config) {
+    LaneTopics(QueueConfig config, ClientHealth health) {
         this.config = config;
+        this.health = health;
     }
 
     /**
@@ -42,7 +46,9 @@ final class LaneTopics {
      * @param lanes lane names, already checked by {@link KafkaTopics#requireLane}
      * @throws IllegalArgumentException naming a lane whose topic does not exist on a queue that does not create
      *         topics
-     * @throws QueueException if the cluster could not be asked or the topics did not become ready in time
+     * @throws QueueException if the cluster could not be asked or the topics did not become ready in time (the
+     *         message says the likely cause: credentials, ACLs, or no answer from the bootstrap address), or at once,
+     *         without asking, while the admin client backs off after such a failure
      */
     void ensure(Collection<String> lanes) {
         if (known.containsAll(lanes)) {
@@ -58,13 +64,27 @@ final class LaneTopics {
             if (missing.isEmpty()) {
                 return;
             }
-            try (Admin admin = Admin.create(adminProperties())) {
+            ClientHealth.Problem p = health.problem(ClientHealth.Client.ADMIN);
+            if (p != null && p.kind() != ClientFailures.Kind.OTHER && config.clock().millis() < p.retryAt()) {
+                throw new QueueException("the topics of lanes " + missing + " cannot be checked yet: the Kafka admin client "
+                        + p.message(), null, true);
+            }
+            Admin admin = Admin.create(adminProperties(config));
+            try {
                 if (config.createTopics()) {
                     config.topics().create(admin, missing, config.adminTimeout());
                 } else {
                     requireExisting(admin, missing);
                 }
+            } catch (QueueException e) {
+                ClientFailures.Kind kind = health.failed(ClientHealth.Client.ADMIN, e);
+                String hint = ClientFailures.hint(kind, config.bootstrapServers(), config.clientProperties());
+                throw hint.isEmpty() ? e : new QueueException(e.getMessage() + " — " + hint, e, true);
+            } finally {
+                // without a timeout, close waits for calls that timed out here until the client's own API timeout
+                admin.close(Duration.ZERO);
             }
+            health.succeeded(ClientHealth.Client.ADMIN);
             known.addAll(missing);
         }
     }
@@ -107,8 +127,18 @@ final class LaneTopics {
         }
     }
 
-    private Map<String, Object> adminProperties() {
-        Map<String, Object> props = new HashMap<>(config.clientProperties());
+    /**
+     * @return the admin client's properties: API and request timeouts within the admin timeout, then the client
+     *         properties, then bootstrap and client id
+     */
+    static Map<String, Object> adminProperties(QueueConfig config) {
+        Map<String, Object> props = new HashMap<>();
+        // not ClientDefaults' long reconnect backoff: an admin client whose only node backs off re-bootstraps in a tight
+        // loop (one log line each time); this one lives for one check only
+        long timeout = config.adminTimeout().toMillis();
+        props.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, (int) Math.min(Integer.MAX_VALUE, timeout));
+        props.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, (int) Math.min(30_000, timeout));
+        props.putAll(config.clientProperties());
         props.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
         props.put(CommonClientConfigs.CLIENT_ID_CONFIG, config.clientId() + "-admin");
         return props;

@@ -114,6 +114,7 @@ public final class LayoutMigration {
      */
     public Result run() {
         Properties pp = new Properties();
+        pp.putAll(ClientDefaults.defaults());
         pp.putAll(clientProperties);
         pp.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, b.bootstrapServers);
         pp.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, b.transactionalId);
@@ -124,6 +125,7 @@ public final class LayoutMigration {
         pp.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
 
         Properties cp = new Properties();
+        cp.putAll(ClientDefaults.defaults());
         cp.putAll(clientProperties);
         cp.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, b.bootstrapServers);
         cp.put(ConsumerConfig.GROUP_ID_CONFIG, b.groupId);
@@ -320,6 +322,21 @@ public final class LayoutMigration {
         public Builder clientProperty(String key, Object value) {
             Objects.requireNonNull(key, "client property key");
             clientProperties.put(key, Objects.requireNonNull(value, () -> "value of client property " + key));
+            return this;
+        }
+
+        /**
+         * Adds client properties, as {@link #clientProperty} does each of them: the same map serves every client relay
+         * makes (the queue's, the migration's, the hand-off's, the permits'), for instance the security settings of
+         * the README's "Secured clusters".
+         *
+         * @param properties client properties to add
+         * @return this builder
+         * @throws IllegalArgumentException naming a property that cannot be set here
+         */
+        public Builder clientProperties(Map<String, ?> properties) {
+            Objects.requireNonNull(properties, "client properties");
+            properties.forEach(this::clientProperty);
             return this;
         }
 

@@ -1,5 +1,6 @@
 package dev.relay.kafka;
 
+import dev.relay.api.QueueException;
 import dev.relay.api.Task;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -33,8 +34,8 @@ final class OutcomeProducer {
     /** Wait before re-sending an outcome whose send failed. */
     static final long RESEND_BACKOFF_MILLIS = 500;
 
-    /** A send's result, posted by the producer's I/O thread. */
-    record Sent(Pending pending, Exception error) {
+    /** A send's result, posted by the producer's I/O thread; the producer it went to (null if none was made). */
+    record Sent(Pending pending, Exception error, Producer<byte[], byte[]> producer) {
     }
 
     /** An outcome in flight; its source offset completes when it is acknowledged. */
@@ -53,15 +54,15 @@ final class OutcomeProducer {
         }
     }
 
-    private final Producer<byte[], byte[]> producer;
+    private final LazyProducer producers;
     private final KafkaTopics topics;
     private final Partitions partitions;
     private final Mailbox mailbox;
     private final Clock clock;
     private final List<Pending> pending = new ArrayList<>();
 
-    OutcomeProducer(Producer<byte[], byte[]> producer, KafkaTopics topics, Partitions partitions, Mailbox mailbox, Clock clock) {
-        this.producer = producer;
+    OutcomeProducer(LazyProducer producers, KafkaTopics topics, Partitions partitions, Mailbox mailbox, Clock clock) {
+        this.producers = producers;
         this.topics = topics;
         this.partitions = partitions;
         this.mailbox = mailbox;
@@ -98,10 +99,13 @@ final class OutcomeProducer {
     }
 
     private void trySend(Pending p) {
+        Producer<byte[], byte[]> producer = null;
         try {
-            producer.send(p.record, (md, e) -> mailbox.post(new Sent(p, e), false));
-        } catch (KafkaException e) {
-            mailbox.post(new Sent(p, e), false);
+            producer = producers.get();
+            Producer<byte[], byte[]> used = producer;
+            producer.send(p.record, (md, e) -> mailbox.post(new Sent(p, e, used), false));
+        } catch (KafkaException | QueueException e) {
+            mailbox.post(new Sent(p, e, producer), false);
         }
     }
 
@@ -110,19 +114,22 @@ final class OutcomeProducer {
         Pending p = s.pending();
         PartitionState ps = partitions.current(p.tp, p.epoch);
         if (s.error() == null) {
+            producers.succeeded();
             pending.remove(p);
             if (ps != null) {
                 ps.tracker.complete(p.offset);
             }
             return;
         }
+        if (!(s.error() instanceof QueueException)) { // a QueueException: the producer backs off, reported already
+            // reported, and logged at most once per interval per kind, through the queue's client health
+            producers.failed(s.producer(), s.error());
+        }
         if (ps == null) {
             pending.remove(p); // revoked: the original is delivered again by the new owner
             return;
         }
-        LOG.warn("sending to {} for {}@{} failed; sending again in {} ms", p.record.topic(), p.tp, p.offset,
-                RESEND_BACKOFF_MILLIS, s.error());
-        p.resendAt = clock.millis() + RESEND_BACKOFF_MILLIS;
+        p.resendAt = producers.resendAt(clock.millis() + RESEND_BACKOFF_MILLIS);
     }
 
     /** Sends again what failed and is due (consumer thread). */

@@ -27,5 +27,8 @@ record QueueConfig(
         Clock clock,
         ThreadFactory threadFactory,
         Map<String, String> groupConfigs,
-        int consumersPerLane) {
+        int consumersPerLane,
+        Duration failureBackoff,
+        Duration failureBackoffMax,
+        Duration failureLogInterval) {
 }

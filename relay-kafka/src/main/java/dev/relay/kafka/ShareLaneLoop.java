@@ -17,7 +17,6 @@ import org.apache.kafka.clients.consumer.AcknowledgeType;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.ShareConsumer;
-import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicPartition;
@@ -101,7 +100,8 @@ final class ShareLaneLoop implements Runnable {
     private final String lane;
     private final int index;
     private final ShareConsumer<byte[], byte[]> consumer;
-    private final Producer<byte[], byte[]> producer;
+    private final LazyProducer producers;
+    private final ClientHealth health;
     private final KafkaTopics topics;
     private final LaneBuffer buffer;
     private final Mailbox mailbox;
@@ -123,13 +123,14 @@ final class ShareLaneLoop implements Runnable {
     /** Whether this loop holds records: it acquires nothing more until it holds none. Read by the queue. */
     private volatile boolean holding;
 
-    ShareLaneLoop(String lane, int index, ShareConsumer<byte[], byte[]> consumer, Producer<byte[], byte[]> producer,
+    ShareLaneLoop(String lane, int index, ShareConsumer<byte[], byte[]> consumer, LazyProducer producers, ClientHealth health,
             QueueConfig config, LaneBuffer buffer, Mailbox mailbox, LeaseRegistry registry, Supplier<Runnable> listener,
             int deliveryLimit) {
         this.lane = lane;
         this.index = index;
         this.consumer = consumer;
-        this.producer = producer;
+        this.producers = producers;
+        this.health = health;
         this.topics = config.topics();
         this.buffer = buffer;
         this.mailbox = mailbox;
@@ -194,8 +195,10 @@ final class ShareLaneLoop implements Runnable {
                 } catch (WakeupException e) {
                     // a wake-up that missed poll
                 } catch (RuntimeException e) {
-                    LOG.warn("error in the share consumer loop of lane '{}'; carrying on", lane, e);
-                    mailbox.await(TimeUnit.MILLISECONDS.toNanos(ERROR_BACKOFF_MILLIS));
+                    // classified, logged at most once per interval per kind, backed off (capped) by the queue's health
+                    health.failed(ClientHealth.Client.CONSUMER, e);
+                    long wait = Math.max(ERROR_BACKOFF_MILLIS, health.retryAt(ClientHealth.Client.CONSUMER) - clock.millis());
+                    mailbox.await(TimeUnit.MILLISECONDS.toNanos(wait));
                 }
             }
             finish();
@@ -325,8 +328,8 @@ final class ShareLaneLoop implements Runnable {
     private void sendDeadLetter(Held h) {
         Key key = new Key(h.delivery.tp(), h.delivery.offset());
         try {
-            producer.send(h.deadLetter, (md, ex) -> mailbox.post(new Sent(key, ex), true));
-        } catch (KafkaException ex) {
+            producers.get().send(h.deadLetter, (md, ex) -> mailbox.post(new Sent(key, ex), true));
+        } catch (KafkaException | dev.relay.api.QueueException ex) {
             mailbox.post(new Sent(key, ex), true);
         }
     }
@@ -337,11 +340,12 @@ final class ShareLaneLoop implements Runnable {
             return;
         }
         if (s.error() == null) {
+            producers.succeeded();
             finalAck(h, AcknowledgeType.REJECT); // in the dead letters now; never delivered again
         } else {
-            LOG.warn("dead letter of {}@{} not sent; sending again in {} ms", s.key().tp(), s.key().offset(),
-                    RESEND_BACKOFF_MILLIS, s.error());
-            h.resendAt = clock.millis() + RESEND_BACKOFF_MILLIS;
+            // reported (and logged, at most once per interval) through the queue's client health
+            producers.failed(null, s.error());
+            h.resendAt = producers.resendAt(clock.millis() + RESEND_BACKOFF_MILLIS);
         }
     }
 
@@ -419,6 +423,9 @@ final class ShareLaneLoop implements Runnable {
             mailbox.endPoll();
         }
         lastPoll = clock.millis();
+        if (!records.isEmpty()) {
+            health.succeeded(ClientHealth.Client.CONSUMER); // cheap unless it was failing
+        }
         List<Delivery> ready = new ArrayList<>();
         for (ConsumerRecord<byte[], byte[]> r : records) {
             TopicPartition tp = new TopicPartition(r.topic(), r.partition());

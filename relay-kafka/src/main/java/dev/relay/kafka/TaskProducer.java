@@ -31,18 +31,22 @@ import org.apache.kafka.common.errors.RetriableException;
  */
 final class TaskProducer {
 
-    private final Producer<byte[], byte[]> producer;
+    private final LazyProducer producers;
+    private final String bootstrapServers;
+    private final java.util.Map<String, Object> clientProperties;
     private final KafkaTopics topics;
     private final LaneTopics laneTopics;
     private final Clock clock;
     private final Duration offerTimeout;
 
-    TaskProducer(Producer<byte[], byte[]> producer, KafkaTopics topics, LaneTopics laneTopics, Clock clock, Duration offerTimeout) {
-        this.producer = producer;
-        this.topics = topics;
+    TaskProducer(LazyProducer producers, QueueConfig config, LaneTopics laneTopics) {
+        this.producers = producers;
+        this.bootstrapServers = config.bootstrapServers();
+        this.clientProperties = config.clientProperties();
+        this.topics = config.topics();
         this.laneTopics = laneTopics;
-        this.clock = clock;
-        this.offerTimeout = offerTimeout;
+        this.clock = config.clock();
+        this.offerTimeout = config.offerTimeout();
     }
 
     /** A task whose record was not acknowledged. */
@@ -112,6 +116,16 @@ final class TaskProducer {
             records.add(new ProducerRecord<>(topics.laneTopic(t.lane()), t.id().getBytes(StandardCharsets.UTF_8),
                     TaskRecordCodec.encode(t)));
         }
+        Producer<byte[], byte[]> producer;
+        try {
+            producer = producers.get();
+        } catch (QueueException e) { // closed, or refused and still backing off: fail at once, no new client
+            List<Failure> all = new ArrayList<>(tasks.size());
+            for (Task t : tasks) {
+                all.add(new Failure(t, e.getMessage(), e, e.retryable()));
+            }
+            return all;
+        }
         List<Future<RecordMetadata>> acks = new ArrayList<>(tasks.size());
         for (ProducerRecord<byte[], byte[]> r : records) {
             try {
@@ -121,6 +135,7 @@ final class TaskProducer {
             }
         }
         List<Failure> failures = new ArrayList<>();
+        Throwable reported = null;
         long deadline = clock.millis() + offerTimeout.toMillis();
         for (int i = 0; i < tasks.size(); i++) {
             Task t = tasks.get(i);
@@ -128,10 +143,16 @@ final class TaskProducer {
                 acks.get(i).get(Math.max(0, deadline - clock.millis()), TimeUnit.MILLISECONDS);
             } catch (ExecutionException e) {
                 Throwable c = e.getCause();
-                failures.add(new Failure(t, "not accepted by Kafka: " + c.getMessage(), c, c instanceof RetriableException));
+                ClientFailures.Kind kind = ClientFailures.classify(c);
+                String hint = ClientFailures.hint(kind, bootstrapServers, clientProperties);
+                failures.add(new Failure(t, "not accepted by Kafka: " + c.getMessage() + (hint.isEmpty() ? "" : " — " + hint), c,
+                        c instanceof RetriableException || kind.fatal()));
+                reported = reported == null ? c : reported;
             } catch (TimeoutException e) {
                 failures.add(new Failure(t, "not acknowledged within " + offerTimeout
-                        + "; it may still arrive (offering it again is harmless)", e, true));
+                        + "; it may still arrive (offering it again is harmless) — "
+                        + ClientFailures.hint(ClientFailures.Kind.UNREACHABLE, bootstrapServers, clientProperties), e, true));
+                reported = reported == null ? e : reported;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 for (int j = i; j < tasks.size(); j++) {
@@ -139,6 +160,11 @@ final class TaskProducer {
                 }
                 break;
             }
+        }
+        if (reported != null) {
+            producers.failed(producer, reported);
+        } else if (failures.isEmpty()) {
+            producers.succeeded();
         }
         return failures;
     }

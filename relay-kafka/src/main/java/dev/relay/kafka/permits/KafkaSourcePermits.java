@@ -742,6 +742,21 @@ public final class KafkaSourcePermits implements SourcePermits {
         }
 
         /**
+         * Adds client properties, as {@link #clientProperty} does each of them: the same map serves every client relay
+         * makes (the queue's, the migration's, the hand-off's, the permits'), for instance the security settings of
+         * the README's "Secured clusters".
+         *
+         * @param properties client properties to add
+         * @return this builder
+         * @throws IllegalArgumentException naming a property that cannot be set here
+         */
+        public Builder clientProperties(Map<String, ?> properties) {
+            Objects.requireNonNull(properties, "client properties");
+            properties.forEach(this::clientProperty);
+            return this;
+        }
+
+        /**
          * @param threadFactory makes the consumer thread (default: a daemon thread named {@code relay-permits-consumer})
          * @return this builder
          */
