@@ -93,6 +93,7 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
         inTurn(this::pump);
     };
     private final Runnable housekeepingTurn = this::housekeeping;
+    private final Runnable subscribeTurn = this::subscribeTurn;
 
     ControlLoop(RelayConfig config) {
         this.config = config;
@@ -147,18 +148,32 @@ final class ControlLoop implements FairScheduler.Starter<TaskRun> {
 
     // ================================================================== entry points (any thread)
 
-    /** Subscribes to the lanes, pumps, and starts the housekeeping timer. */
+    /**
+     * Starts the limits, then subscribes to the lanes and pumps in a turn of its own, and starts the housekeeping
+     * timer. The subscription is scheduled once the start turn is over, not run in it: with the default executor a
+     * turn runs on the thread that submits it (and that thread also runs the turns submitted meanwhile), and a
+     * subscription that waits for the cluster (no credentials against a SASL listener waits out the admin client's
+     * timeout) must not block {@link Relay#start()}. A refused subscription is reported and retried at every
+     * housekeeping turn ({@link Lanes#subscribe()}).
+     */
     void start() {
         control.execute(() -> {
             try {
-                inTurn(() -> {
-                    limits.start(this::inTurn, this::pump);
-                    lanes.subscribe();
-                    pump();
-                });
+                inTurn(() -> limits.start(this::inTurn, this::pump));
             } finally {
                 control.schedule(config.idlePollInterval, housekeepingTurn);
             }
+        });
+        control.schedule(Duration.ZERO, subscribeTurn);
+    }
+
+    private void subscribeTurn() {
+        if (stopping) {
+            return;
+        }
+        inTurn(() -> {
+            lanes.subscribe();
+            pump();
         });
     }
 

@@ -50,10 +50,20 @@ final class VirtualTurns extends Clock implements ControlExecutor {
         timed.add(new Timed(Clocks.epochNanos(now) + Math.max(0, delay.toNanos()), seq++, turn));
     }
 
-    /** Runs what is ready (and what that makes ready) until nothing is. */
+    /** Runs what is ready — submitted turns and timers due by now — (and what that makes ready) until nothing is. */
     void runReady() {
-        for (Runnable r; (r = ready.poll()) != null; ) {
-            r.run();
+        while (true) {
+            Runnable r = ready.poll();
+            if (r != null) {
+                r.run();
+                continue;
+            }
+            Timed due = timed.peek();
+            if (due == null || due.at > Clocks.epochNanos(now)) {
+                return;
+            }
+            timed.poll();
+            due.turn.run();
         }
     }
 

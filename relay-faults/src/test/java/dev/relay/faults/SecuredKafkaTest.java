@@ -367,7 +367,7 @@ class SecuredKafkaTest {
                 t0.put(name, s);
                 r.start();
                 startMillis.put(name, (System.nanoTime() - s) / 1_000_000);
-                checkClear(name, r, expected.get(name), clear, health); // the start turn subscribes at once
+                checkClear(name, r, expected.get(name), clear, health); // start() returns at once; the subscription follows
             }
             long deadline = System.nanoTime() + EVENTUALLY.toNanos();
             while (clear.size() < clients.size() && System.nanoTime() < deadline) {
