@@ -561,7 +561,10 @@ public final class KafkaTaskQueue implements TaskQueue {
 
         /**
          * @param interval the consumer thread's poll timeout, which bounds how late a lease ending is
-         *        processed; positive, default 50 ms
+         *        processed; also the consumer's {@code fetch.max.wait.ms} (at most 500 ms, unless the client
+         *        properties set it), which bounds how long a drained lane's resumed partition waits for the fetch
+         *        in flight; so an idle queue sends a fetch per broker about once per interval. Positive, default
+         *        50 ms
          * @return this builder
          */
         public Builder pollInterval(Duration interval) {
