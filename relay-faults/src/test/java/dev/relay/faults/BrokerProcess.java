@@ -19,7 +19,8 @@ import org.apache.kafka.common.Uuid;
  */
 final class BrokerProcess implements AutoCloseable {
 
-    private static final Duration START_TIMEOUT = Duration.ofSeconds(120);
+    static final long START_TIMEOUT_SECONDS = 120;
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(START_TIMEOUT_SECONDS);
 
     private final Path dir;
     private final Path config;
@@ -86,15 +87,30 @@ final class BrokerProcess implements AutoCloseable {
                         List.of(Long.toString(ProcessHandle.current().pid()), config.toString())))
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("broker.log").toFile()))
                 .start();
+        awaitAnswer(process, dir, Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers()));
+    }
+
+    /**
+     * Waits until a broker process started in {@code dir} answers an admin client, or fails naming its log.
+     *
+     * @param process the broker's process
+     * @param dir its directory (holding {@code broker.log})
+     * @param admin the admin client's settings (bootstrap servers, security); request timeouts are added
+     * @throws IOException if the process exits or does not answer within {@value #START_TIMEOUT_SECONDS} s
+     * @throws InterruptedException if interrupted
+     */
+    static void awaitAnswer(Process process, Path dir, Map<String, Object> admin) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers(),
-                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 2_000, AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 3_000))) {
+        Map<String, Object> p = new java.util.HashMap<>(admin);
+        p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 2_000);
+        p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 3_000);
+        try (Admin client = Admin.create(p)) {
             while (true) {
                 if (!process.isAlive()) {
                     throw new IOException("broker exited with " + process.exitValue() + "; see " + dir.resolve("broker.log"));
                 }
                 try {
-                    if (!admin.describeCluster().nodes().get(3, TimeUnit.SECONDS).isEmpty()) {
+                    if (!client.describeCluster().nodes().get(3, TimeUnit.SECONDS).isEmpty()) {
                         return;
                     }
                 } catch (Exception e) {

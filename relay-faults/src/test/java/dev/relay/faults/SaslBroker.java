@@ -6,7 +6,6 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,7 +36,6 @@ final class SaslBroker implements AutoCloseable {
     static final String RELAY = "relay";
     static final String STRANGER = "stranger";
 
-    private static final Duration START_TIMEOUT = Duration.ofSeconds(120);
 
     private final Path dir;
     private final Path config;
@@ -128,28 +126,9 @@ final class SaslBroker implements AutoCloseable {
                         List.of(Long.toString(ProcessHandle.current().pid()), config.toString())))
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("broker.log").toFile()))
                 .start();
-        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
         Map<String, Object> p = saslClient(ADMIN, passwords.get(ADMIN));
         p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
-        p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 2_000);
-        p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 3_000);
-        try (Admin admin = Admin.create(p)) {
-            while (true) {
-                if (!process.isAlive()) {
-                    throw new IOException("broker exited with " + process.exitValue() + "; see " + dir.resolve("broker.log"));
-                }
-                try {
-                    if (!admin.describeCluster().nodes().get(3, TimeUnit.SECONDS).isEmpty()) {
-                        return;
-                    }
-                } catch (Exception e) {
-                    if (System.nanoTime() > deadline) {
-                        throw new IOException("broker did not answer within " + START_TIMEOUT + "; see " + dir.resolve("broker.log"), e);
-                    }
-                }
-                Thread.sleep(200);
-            }
-        }
+        BrokerProcess.awaitAnswer(process, dir, p);
     }
 
     @Override
